@@ -1,0 +1,5 @@
+"""`python -m runze` runs the command line."""
+
+from runze.cli.main import app
+
+app()

@@ -1,0 +1,1 @@
+"""The `runze` command line: one module per command group, discovered by `runze.cli.main`."""
