@@ -1,0 +1,1 @@
+"""Analyses built on the network model and the hydraulic engine (outage planning, ...)."""
