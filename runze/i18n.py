@@ -1,0 +1,220 @@
+"""Message catalogue for user-facing text: Chinese first, English second.
+
+Usage::
+
+    from runze.i18n import t
+    t("alarm.pressure_low", sensor="P-12", value=0.12, limit=0.14)            # Chinese
+    t("alarm.pressure_low", lang="en", sensor="P-12", value=0.12, limit=0.14)
+
+How to add a key (anyone may): add one entry to ``MESSAGES`` below, keyed ``"<area>.<what>"`` (area = the
+module or feature: ``alarm``, ``kpi``, ``workday``, ``connection``, ``competition``, ``telemetry``...), with both
+a ``"zh"`` and an ``"en"`` text.  Placeholders use ``str.format`` syntax (``{sensor}``, ``{value:.3f}``); both
+languages must use the same placeholder names (``tests`` check that every entry has both languages and the same
+fields).  Keep the file a flat dict, sorted by area; never remove a key another module uses.
+
+A missing key or language never raises in production code paths: ``t`` falls back to the other language and
+then to the key itself, so a typo shows up as a visible key on screen instead of a crash.  A missing
+placeholder value is left as ``{name}`` in the text for the same reason.
+"""
+
+from __future__ import annotations
+
+import string
+
+LANGUAGES = ("zh", "en")
+DEFAULT_LANG = "zh"
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # --- alarms (runze/telemetry/alarms.py) ---
+    "alarm.pressure_low": {
+        "zh": "测点 {sensor} 压力过低：{value:.3f} MPa，低于 {limit:.3f} MPa",
+        "en": "Sensor {sensor}: pressure low, {value:.3f} MPa below {limit:.3f} MPa",
+    },
+    "alarm.pressure_high": {
+        "zh": "测点 {sensor} 压力过高：{value:.3f} MPa，高于 {limit:.3f} MPa",
+        "en": "Sensor {sensor}: pressure high, {value:.3f} MPa above {limit:.3f} MPa",
+    },
+    "alarm.tank_low": {
+        "zh": "水池/水塔 {sensor} 水位过低：{value:.2f} m，低于最低水位 {limit:.2f} m",
+        "en": "Tank {sensor}: level low, {value:.2f} m below its minimum {limit:.2f} m",
+    },
+    "alarm.raw_turbidity_high": {
+        "zh": "原水浊度 {sensor} 超限：{value:.1f} NTU，高于水厂处理上限 {limit:.1f} NTU",
+        "en": "Raw-water turbidity {sensor}: {value:.1f} NTU above the plant's limit {limit:.1f} NTU",
+    },
+    "alarm.outlet_turbidity_high": {
+        "zh": "出厂水浊度 {sensor} 超标：{value:.2f} NTU，高于 {limit:.2f} NTU",
+        "en": "Plant-outlet turbidity {sensor}: {value:.2f} NTU above {limit:.2f} NTU",
+    },
+    "alarm.value_low": {
+        "zh": "测点 {sensor} 数值过低：{value:.3f}，低于 {limit:.3f}",
+        "en": "Sensor {sensor}: value low, {value:.3f} below {limit:.3f}",
+    },
+    "alarm.value_high": {
+        "zh": "测点 {sensor} 数值过高：{value:.3f}，高于 {limit:.3f}",
+        "en": "Sensor {sensor}: value high, {value:.3f} above {limit:.3f}",
+    },
+    "alarm.flatline": {
+        "zh": "测点 {sensor} 数据不变化：连续 {count} 个读数相同（{value:.3f}），传感器可能故障",
+        "en": "Sensor {sensor}: flat-lined, {count} readings without change ({value:.3f}); the sensor may be faulty",
+    },
+    "alarm.silent": {
+        "zh": "测点 {sensor} 无数据：已超过 {minutes:.0f} 分钟未收到读数",
+        "en": "Sensor {sensor}: silent, no reading for more than {minutes:.0f} minutes",
+    },
+    "alarm.flow_step": {
+        "zh": "测点 {sensor} 流量突变：{previous:.2f} → {value:.2f}（变化 {percent:.0f}%，阈值 {limit_percent:.0f}%）",
+        "en": "Sensor {sensor}: flow step {previous:.2f} → {value:.2f} ({percent:.0f}% change, limit {limit_percent:.0f}%)",
+    },
+    "alarm.cleared": {
+        "zh": "报警已恢复：{message}",
+        "en": "Alarm cleared: {message}",
+    },
+    "alarm.status.raised": {"zh": "报警中", "en": "raised"},
+    "alarm.status.acknowledged": {"zh": "已确认", "en": "acknowledged"},
+    "alarm.status.cleared": {"zh": "已恢复", "en": "cleared"},
+    "alarm.status.cleared_unacknowledged": {"zh": "已恢复（未确认）", "en": "cleared, not acknowledged"},
+    # --- competition (runze/ops/competition.py) ---
+    "competition.weights_normalised": {
+        "zh": "评分项权重之和为 {total:.4f}，不等于 1，已按比例归一化",
+        "en": "Criterion weights sum to {total:.4f}, not 1; they were normalised",
+    },
+    "competition.missing_score": {
+        "zh": "评委 {judge} 未给选手 {contestant} 的“{criterion}”打分",
+        "en": "Judge {judge} gave no '{criterion}' score to contestant {contestant}",
+    },
+    "competition.score_out_of_range": {
+        "zh": "评委 {judge} 给选手 {contestant} 的“{criterion}”得分 {score} 超出范围 {low}–{high}",
+        "en": "Judge {judge} scored contestant {contestant} {score} on '{criterion}', outside {low}–{high}",
+    },
+    "competition.tie_unbroken": {
+        "zh": "选手 {contestants} 得分完全相同，名次并列",
+        "en": "Contestants {contestants} are tied on every tie-break; they share the rank",
+    },
+    # --- new connections (runze/ops/connections_logic.py) ---
+    "connection.step.application": {"zh": "申请受理", "en": "application"},
+    "connection.step.survey": {"zh": "现场踏勘", "en": "site survey"},
+    "connection.step.scheme": {"zh": "方案设计", "en": "connection scheme"},
+    "connection.step.construction": {"zh": "工程施工", "en": "construction"},
+    "connection.step.meter_installation": {"zh": "装表", "en": "meter installation"},
+    "connection.step.water_on": {"zh": "通水", "en": "water on"},
+    "connection.step.cancelled": {"zh": "已撤销", "en": "cancelled"},
+    "connection.step.rejected": {"zh": "不予受理", "en": "rejected"},
+    "connection.zero.visits": {"zh": "零跑腿", "en": "zero visits"},
+    "connection.zero.paperwork": {"zh": "零资料", "en": "zero paperwork"},
+    "connection.zero.approvals": {"zh": "零审批", "en": "zero approvals"},
+    "connection.zero.cost": {"zh": "零费用", "en": "zero cost"},
+    "connection.zero.waiting": {"zh": "零等待", "en": "zero waiting"},
+    "connection.illegal_transition": {
+        "zh": "报装流程不能从“{from_step}”转到“{to_step}”（允许：{allowed}）",
+        "en": "A connection cannot go from '{from_step}' to '{to_step}' (allowed: {allowed})",
+    },
+    "connection.unknown_step": {
+        "zh": "未知的报装环节“{step}”",
+        "en": "Unknown connection step '{step}'",
+    },
+    "connection.overdue": {
+        "zh": "报装 {application} 的“{step}”环节已超时：用时 {used:.1f} 个工作日，限时 {limit:.1f} 个工作日",
+        "en": "Connection {application}: step '{step}' overdue, {used:.1f} working days used, limit {limit:.1f}",
+    },
+    # --- KPIs (runze/analysis/kpi.py) ---
+    "kpi.negative_volume": {
+        "zh": "水量平衡项“{component}”为负值：{value:.1f} m³",
+        "en": "Water-balance component '{component}' is negative: {value:.1f} m³",
+    },
+    "kpi.balance_not_closed": {
+        "zh": "水量平衡不闭合：供水总量 {system_input:.1f} m³，各分项之和 {components:.1f} m³，差 {difference:.1f} m³（{percent:.2f}%，允许 {tolerance_percent:.2f}%）",
+        "en": "Water balance does not close: system input {system_input:.1f} m³, components sum to {components:.1f} m³, difference {difference:.1f} m³ ({percent:.2f}%, tolerance {tolerance_percent:.2f}%)",
+    },
+    "kpi.negative_real_losses": {
+        "zh": "计算得到的物理漏失为负值（{value:.1f} m³）：注册用水量与表观漏损之和超过了供水总量，请检查数据",
+        "en": "Real losses come out negative ({value:.1f} m³): authorised consumption plus apparent losses exceed system input; check the data",
+    },
+    "kpi.zero_system_input": {
+        "zh": "供水总量为零或缺失，无法计算比率",
+        "en": "System input is zero or missing; ratios cannot be computed",
+    },
+    "kpi.ili_connections": {
+        "zh": "用户连接数 {connections} 少于 {minimum}，ILI 不可靠",
+        "en": "{connections} service connections is fewer than {minimum}; the ILI is not reliable",
+    },
+    "kpi.ili_density": {
+        "zh": "连接密度 {density:.1f} 个/km 不高于 {minimum:.0f} 个/km，ILI 不可靠",
+        "en": "Connection density {density:.1f}/km is not above {minimum:.0f}/km; the ILI is not reliable",
+    },
+    "kpi.ili_pressure": {
+        "zh": "平均压力 {pressure:.1f} m 不在 {low:.0f}–{high:.0f} m 范围内，ILI 不可靠",
+        "en": "Average pressure {pressure:.1f} m is outside {low:.0f}–{high:.0f} m; the ILI is not reliable",
+    },
+    "kpi.cjj_unconfirmed": {
+        "zh": "CJJ 92-2016 修正系数为未经确认的默认值，请供水单位按标准原文核对",
+        "en": "CJJ 92-2016 correction coefficients are unconfirmed defaults; the utility must check them against the standard",
+    },
+    "kpi.cjj_r2_capped": {
+        "zh": "单位供水量管长修正值 R2={value:.2%} 超过上限，按 {cap:.2%} 计",
+        "en": "Pipe-length correction R2={value:.2%} exceeds its cap; {cap:.2%} used",
+    },
+    "kpi.cjj_registered_exceeds_input": {
+        "zh": "注册用户用水量 {registered:.1f} m³ 大于供水总量 {system_input:.1f} m³",
+        "en": "Registered consumption {registered:.1f} m³ exceeds system input {system_input:.1f} m³",
+    },
+    "kpi.no_readings": {
+        "zh": "没有可用于统计的读数",
+        "en": "No readings to evaluate",
+    },
+    "workday.naive_datetime": {
+        "zh": "时间 {value} 缺少时区信息，请使用带时区的时间（Asia/Shanghai）",
+        "en": "Time {value} has no time zone; use an offset-aware time (Asia/Shanghai)",
+    },
+    "workday.outside_calendar": {
+        "zh": "{year} 年的节假日安排未配置，按周一至周五工作日处理",
+        "en": "Holidays for {year} are not configured; Monday to Friday are treated as working days",
+    },
+    # --- telemetry parsing (runze/telemetry/parse.py, units.py) ---
+    "telemetry.unknown_unit": {
+        "zh": "未知单位“{unit}”（{kind} 可用：{known}）",
+        "en": "Unknown unit '{unit}' (for {kind}: {known})",
+    },
+    "telemetry.wrong_kind_unit": {
+        "zh": "单位“{unit}”是{unit_kind}的单位，不能用于{kind}",
+        "en": "Unit '{unit}' measures {unit_kind}, not {kind}",
+    },
+}
+
+
+class _KeepMissing(dict):
+    """Leaves an unknown placeholder visible instead of raising KeyError."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+_FORMATTER = string.Formatter()
+
+
+def t(key: str, lang: str = DEFAULT_LANG, **kw: object) -> str:
+    """The text for ``key`` in ``lang`` ("zh" or "en"), with ``kw`` filled into its placeholders."""
+    entry = MESSAGES.get(key)
+    if entry is None:
+        return key
+    template = entry.get(lang) or entry.get(DEFAULT_LANG) or next(iter(entry.values()), key)
+    try:
+        return _FORMATTER.vformat(template, (), _KeepMissing(kw))
+    except (ValueError, TypeError):
+        # a value of the wrong type for a format spec (e.g. None for {value:.3f}): show it unformatted
+        parts = []
+        for literal, name, _spec, _conv in _FORMATTER.parse(template):
+            parts.append(literal)
+            if name is not None:
+                parts.append(str(kw[name]) if name in kw else "{" + name + "}")
+        return "".join(parts)
+
+
+def both(key: str, **kw: object) -> dict[str, str]:
+    """The text in every language, e.g. ``{"zh": ..., "en": ...}`` for storing with an event."""
+    return {lang: t(key, lang, **kw) for lang in LANGUAGES}
+
+
+def placeholders(template: str) -> set[str]:
+    """Placeholder names used in one template (for the catalogue consistency test)."""
+    return {name for _lit, name, _spec, _conv in _FORMATTER.parse(template) if name}
