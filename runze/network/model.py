@@ -19,9 +19,9 @@ from typing import Any, Literal
 
 NodeKind = Literal["junction", "reservoir", "tank"]
 LinkKind = Literal["pipe", "pump", "valve"]
-VALVE_TYPES = ("PRV", "PSV", "PBV", "FCV", "TCV", "GPV")
+VALVE_TYPES = ("PRV", "PSV", "PBV", "FCV", "TCV", "GPV", "PCV")
 HEADLOSS_FORMULAS = ("H-W", "D-W", "C-M")
-CURVE_KINDS = ("PUMP", "EFFICIENCY", "VOLUME", "HEADLOSS", "GENERIC")
+CURVE_KINDS = ("PUMP", "EFFICIENCY", "VOLUME", "HEADLOSS", "VALVE", "GENERIC")
 
 
 @dataclass(slots=True)
@@ -127,7 +127,7 @@ class Valve:
     valve_type: str = "PRV"
     diameter: float = 0.3
     setting: float = 0.0  # SI: m of pressure (PRV/PSV/PBV), m³/s (FCV), loss coefficient (TCV)
-    curve: str | None = None  # GPV head-loss curve
+    curve: str | None = None  # GPV head-loss curve, or PCV loss-coefficient curve (EPANET 2.3)
     minor_loss: float = 0.0
     initial_status: Literal["ACTIVE", "OPEN", "CLOSED"] = "ACTIVE"
     tag: str | None = None
@@ -184,6 +184,7 @@ class Rule:
     actions: list[tuple[str, str, str, Any]] = field(default_factory=list)
     else_actions: list[tuple[str, str, str, Any]] = field(default_factory=list)
     priority: float = 0.0
+    text: list[str] = field(default_factory=list)  # the rule's lines as read; the writer copies them back
 
 
 @dataclass(slots=True)

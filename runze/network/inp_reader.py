@@ -1,0 +1,702 @@
+"""Read an EPANET 2.3 `.inp` file into a `Network` in SI units.
+
+One pass splits the text into sections (lines kept with their numbers); [OPTIONS] is then read first
+because the flow unit and head-loss formula decide every other conversion, then the sections in the order
+their references need (patterns and curves before the elements that name them).  Each bad line becomes an
+`InpError` naming file, line, section and field; the reader goes on collecting and raises them all
+together (`InpErrors`) at the end, so the caller never receives a half-built model.
+
+EPANET semantics kept on purpose: a [DEMANDS] entry replaces the junction's [JUNCTIONS] demand (further
+entries add categories); [STATUS] OPEN on a pump resets its speed to 1 and CLOSED to 0; with no PATTERN
+option the pattern named "1" is the default demand pattern; curve kinds come from how the curve is used
+(pump head, efficiency, tank volume, GPV head loss, PCV), else from a ``;PUMP:``-style comment above it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from runze.network.errors import InpError, InpErrors
+from runze.network.inp_common import (
+    SECTION_SET,
+    SECTIONS,
+    VERBATIM_SECTIONS,
+    BadValue,
+    FileUnits,
+    decode_bytes,
+    parse_time,
+    split_tokens,
+    to_float,
+)
+from runze.network.inp_controls import RuleParser, parse_control
+from runze.network.model import (
+    CURVE_KINDS,
+    HEADLOSS_FORMULAS,
+    VALVE_TYPES,
+    Curve,
+    Demand,
+    Junction,
+    Network,
+    Pattern,
+    Pipe,
+    Pump,
+    Reservoir,
+    Tank,
+    Valve,
+)
+from runze.network.units import FLOW_UNITS
+
+Line = tuple[int, str]  # (1-based line number, raw text)
+
+
+def _comment_split(raw: str) -> tuple[list[str], str]:
+    semi = raw.find(";")
+    if semi < 0:
+        return split_tokens(raw), ""
+    return split_tokens(raw[:semi]), raw[semi + 1 :].strip()
+
+
+def _need(tokens: list[str], count: int, expected: str) -> None:
+    if len(tokens) < count:
+        raise BadValue("line", f"{len(tokens)} field(s), at least {count} needed", expected)
+
+
+def _nonneg(token: str, field: str) -> float:
+    value = to_float(token, field)
+    if value < 0:
+        raise BadValue(field, f"negative value {token}", "a number >= 0")
+    return value
+
+
+def _positive(token: str, field: str) -> float:
+    value = to_float(token, field)
+    if value <= 0:
+        raise BadValue(field, f"{token} is not positive", "a number > 0")
+    return value
+
+
+class InpReader:
+    """State of one read; use `read_text`."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.errors: list[InpError] = []
+        self.net = Network(name=Path(path).stem if path else "")
+        self.curve_usage: dict[str, str] = {}
+        self.curve_comment_kind: dict[str, str] = {}
+        self.replaced_demands: set[str] = set()
+
+    # ---- errors ----------------------------------------------------------------------------------------
+    def _bad(self, lineno: int, section: str | None, exc: BadValue, raw: str | None) -> None:
+        self.errors.append(InpError(exc.message, path=self.path, line=lineno, section=section, field=exc.field,
+                                    expected=exc.expected, text=raw))
+
+    def _run(self, section: str, lines: list[Line], handler, with_comment: bool = False) -> None:
+        for lineno, raw in lines:
+            tokens, comment = _comment_split(raw)
+            if not tokens:
+                if with_comment and comment:
+                    handler(None, comment)
+                continue
+            try:
+                if with_comment:
+                    handler(tokens, comment)
+                else:
+                    handler(tokens)
+            except BadValue as exc:
+                self._bad(lineno, section, exc, raw)
+            if len(self.errors) > 500:
+                return
+
+    # ---- entry -----------------------------------------------------------------------------------------
+    def read_text(self, text: str) -> Network:
+        sections: dict[str, list[Line]] = {}
+        current: str | None = None
+        seen_end = False
+        for lineno, raw in enumerate(text.splitlines(), 1):
+            s = raw.strip()
+            if not s:
+                continue
+            if s[0] == "[":
+                close = s.find("]")
+                name = (s[1:close] if close > 0 else s[1:]).strip().upper()
+                if name not in SECTION_SET:
+                    self._bad(lineno, None, BadValue("section", f"unknown section [{name}]",
+                                                     "one of " + " ".join(f"[{n}]" for n in SECTIONS)), raw)
+                    current = None
+                    continue
+                if name == "END":
+                    seen_end = True
+                    break
+                current = name
+                sections.setdefault(name, [])
+                continue
+            if current is None:
+                if s[0] == ";":
+                    continue
+                if not self.errors or self.errors[-1].field != "section":
+                    self._bad(lineno, None, BadValue("section", "data outside any known section",
+                                                     "a [SECTION] header first"), raw)
+                continue
+            sections[current].append((lineno, raw))
+        del seen_end  # EPANET does not require [END]; a truncated file is caught by its broken lines
+        self._read_sections(sections)
+        if self.errors:
+            if len(self.errors) == 1:
+                raise self.errors[0]
+            raise InpErrors(self.errors)
+        return self.net
+
+    def _read_sections(self, sections: dict[str, list[Line]]) -> None:
+        net = self.net
+        net.title = [raw.strip() for _, raw in sections.get("TITLE", [])]
+        self._options(sections.get("OPTIONS", []))
+        try:
+            self.units = FileUnits(net.options.flow_units, net.options.pressure_units,
+                                   net.options.specific_gravity, net.options.headloss)
+        except ValueError:  # unknown unit already reported; go on in LPS to find more problems
+            self.units = FileUnits("LPS", None, 1.0, net.options.headloss)
+        opts, u = net.options, self.units
+        opts.minimum_pressure *= u.pressure
+        opts.required_pressure *= u.pressure
+        opts.head_error *= u.length
+        opts.flow_change *= u.flow
+        self._run("PATTERNS", sections.get("PATTERNS", []), self._pattern)
+        self._run("CURVES", sections.get("CURVES", []), self._curve, with_comment=True)
+        if opts.default_pattern is None and "1" in net.patterns:
+            opts.default_pattern = "1"
+        elif opts.default_pattern is not None and opts.default_pattern not in net.patterns:
+            opts.default_pattern = None  # EPANET then uses no default pattern
+        for name, handler in (
+            ("JUNCTIONS", self._junction), ("RESERVOIRS", self._reservoir), ("TANKS", self._tank),
+            ("PIPES", self._pipe), ("PUMPS", self._pump), ("VALVES", self._valve),
+        ):
+            self._run(name, sections.get(name, []), handler)
+        self._run("DEMANDS", sections.get("DEMANDS", []), self._demand, with_comment=True)
+        for name, handler in (
+            ("STATUS", self._status), ("EMITTERS", self._emitter), ("QUALITY", self._quality),
+            ("TAGS", self._tag), ("COORDINATES", self._coordinate), ("VERTICES", self._vertex),
+            ("LEAKAGE", self._leakage), ("TIMES", self._time),
+        ):
+            self._run(name, sections.get(name, []), handler)
+        self.energy_lines: list[str] = []
+        for lineno, raw in sections.get("ENERGY", []):
+            tokens, _ = _comment_split(raw)
+            try:
+                if tokens and not self._energy(tokens):
+                    self.energy_lines.append(raw.strip())
+            except BadValue as exc:
+                self._bad(lineno, "ENERGY", exc, raw)
+        if self.energy_lines:
+            net.verbatim["ENERGY"] = self.energy_lines
+        self._run("CONTROLS", sections.get("CONTROLS", []),
+                  lambda tokens: net.controls.append(parse_control(net, tokens, u)))
+        rules = RuleParser(net, u)
+        for lineno, raw in sections.get("RULES", []):
+            tokens, _ = _comment_split(raw)
+            if tokens:
+                try:
+                    rules.line(tokens, raw.split(";", 1)[0])
+                except BadValue as exc:
+                    self._bad(lineno, "RULES", exc, raw)
+        net.rules = rules.rules
+        for name in VERBATIM_SECTIONS:
+            if name in sections:
+                net.verbatim[name] = [raw.rstrip() for _, raw in sections[name]]
+        self._finish_curves()
+
+    # ---- options and times -----------------------------------------------------------------------------
+    def _options(self, lines: list[Line]) -> None:
+        opts = self.net.options
+        pmin_set = preq_set = False
+        for lineno, raw in lines:
+            tokens, _ = _comment_split(raw)
+            if not tokens:
+                continue
+            key = tokens[0].upper()
+            sub = tokens[1].upper() if len(tokens) > 1 else ""
+            try:
+                if key == "UNITS":
+                    if sub not in FLOW_UNITS:
+                        raise BadValue("Units", f"unknown flow unit {tokens[1] if len(tokens) > 1 else ''!r}",
+                                       " ".join(FLOW_UNITS))
+                    opts.flow_units = sub
+                elif key == "PRESSURE" and sub not in ("EXPONENT", ""):
+                    if sub not in ("PSI", "KPA", "METERS", "M", "BAR", "FEET"):
+                        raise BadValue("Pressure", f"unknown pressure unit {tokens[1]!r}", "PSI, KPA or METERS")
+                    opts.pressure_units = sub
+                elif key == "PRESSURE":
+                    _need(tokens, 3, "PRESSURE EXPONENT value")
+                    opts.pressure_exponent = _nonneg(tokens[2], "Pressure Exponent")
+                elif key == "HEADLOSS":
+                    if sub not in HEADLOSS_FORMULAS:
+                        raise BadValue("Headloss", f"unknown formula {sub!r}", "H-W, D-W or C-M")
+                    opts.headloss = sub
+                elif key == "DEMAND" and sub == "MODEL":
+                    _need(tokens, 3, "DEMAND MODEL DDA|PDA")
+                    model = tokens[2].upper()
+                    if model not in ("DDA", "PDA"):
+                        raise BadValue("Demand Model", f"unknown model {tokens[2]!r}", "DDA or PDA")
+                    opts.demand_model = model  # type: ignore[assignment]
+                elif key == "DEMAND":
+                    _need(tokens, 3, "DEMAND MULTIPLIER value")
+                    opts.demand_multiplier = _positive(tokens[2], "Demand Multiplier")
+                elif key == "MINIMUM":
+                    _need(tokens, 3, "MINIMUM PRESSURE value")
+                    opts.minimum_pressure = _nonneg(tokens[2], "Minimum Pressure")
+                    pmin_set = True
+                elif key == "REQUIRED":
+                    _need(tokens, 3, "REQUIRED PRESSURE value")
+                    opts.required_pressure = _nonneg(tokens[2], "Required Pressure")
+                    preq_set = True
+                elif key == "EMITTER":
+                    _need(tokens, 3, "EMITTER EXPONENT value")
+                    opts.emitter_exponent = _positive(tokens[2], "Emitter Exponent")
+                elif key == "BACKFLOW":
+                    _need(tokens, 3, "BACKFLOW ALLOWED YES|NO")
+                    opts.emitter_backflow = tokens[2].upper() != "NO"
+                elif key == "SPECIFIC":
+                    _need(tokens, 3, "SPECIFIC GRAVITY value")
+                    opts.specific_gravity = _positive(tokens[2], "Specific Gravity")
+                elif key == "VISCOSITY":
+                    opts.viscosity = _positive(tokens[1] if len(tokens) > 1 else "", "Viscosity")
+                elif key == "TRIALS":
+                    opts.trials = int(_positive(tokens[1] if len(tokens) > 1 else "", "Trials"))
+                elif key == "ACCURACY":
+                    opts.accuracy = _positive(tokens[1] if len(tokens) > 1 else "", "Accuracy")
+                elif key == "HEADERROR":
+                    opts.head_error = _nonneg(tokens[1] if len(tokens) > 1 else "", "HeadError")
+                elif key == "FLOWCHANGE":
+                    opts.flow_change = _nonneg(tokens[1] if len(tokens) > 1 else "", "FlowChange")
+                elif key == "CHECKFREQ":
+                    opts.check_freq = int(_positive(tokens[1] if len(tokens) > 1 else "", "CheckFreq"))
+                elif key == "MAXCHECK":
+                    opts.max_check = int(_positive(tokens[1] if len(tokens) > 1 else "", "MaxCheck"))
+                elif key == "DAMPLIMIT":
+                    opts.damp_limit = to_float(tokens[1] if len(tokens) > 1 else "", "DampLimit")
+                elif key == "UNBALANCED":
+                    if sub.startswith("STOP"):
+                        opts.unbalanced, opts.unbalanced_extra = "STOP", 0
+                    elif sub.startswith("CONT"):
+                        opts.unbalanced = "CONTINUE"
+                        opts.unbalanced_extra = int(to_float(tokens[2], "Unbalanced")) if len(tokens) > 2 else 0
+                    else:
+                        raise BadValue("Unbalanced", f"{sub!r}", "STOP or CONTINUE [n]")
+                elif key == "PATTERN":
+                    if len(tokens) > 1:
+                        opts.default_pattern = tokens[1]
+                elif key == "QUALITY":
+                    opts.quality = " ".join(tokens[1:]) or "NONE"
+                else:  # DIFFUSIVITY, TOLERANCE, MAP, HYDRAULICS, ... kept as written
+                    opts.extra[" ".join(tokens[:-1]) if len(tokens) > 1 else tokens[0]] = (
+                        tokens[-1] if len(tokens) > 1 else "")
+            except BadValue as exc:
+                self._bad(lineno, "OPTIONS", exc, raw)
+        # EPANET: required pressure defaults to minimum + 0.1 and must exceed it by 0.1
+        if pmin_set and not preq_set:
+            opts.required_pressure = opts.minimum_pressure + 0.1
+
+    def _time(self, tokens: list[str]) -> None:
+        t = self.net.options.time
+        key = tokens[0].upper()
+        if key.startswith("STAT"):
+            _need(tokens, 2, "STATISTIC NONE|AVERAGE|MINIMUM|MAXIMUM|RANGE")
+            t.statistic = tokens[-1].upper()
+            return
+        two = key in ("HYDRAULIC", "HYDRAULICS", "QUALITY", "RULE", "PATTERN", "REPORT", "START", "MINIMUM")
+        _need(tokens, 3 if two else 2, "keyword and a time")
+        sub = tokens[1].upper() if two else ""
+        seconds = parse_time(tokens[2:] if two else tokens[1:], " ".join(tokens[: 2 if two else 1]))
+        if key == "DURATION":
+            t.duration = seconds
+        elif key.startswith("HYDRAULIC"):
+            t.hydraulic_step = seconds
+        elif key == "QUALITY":
+            t.quality_step = seconds
+        elif key == "RULE":
+            t.rule_step = seconds
+        elif key == "PATTERN" and sub.startswith("TIME"):
+            t.pattern_step = seconds
+        elif key == "PATTERN" and sub == "START":
+            t.pattern_start = seconds
+        elif key == "REPORT" and sub.startswith("TIME"):
+            t.report_step = seconds
+        elif key == "REPORT" and sub == "START":
+            t.report_start = seconds
+        elif key == "START":
+            t.start_clocktime = seconds % 86400.0
+        elif key == "MINIMUM":
+            pass  # MINIMUM TRAVELTIME: obsolete, EPANET ignores it
+        else:
+            raise BadValue("keyword", f"unknown time option {' '.join(tokens[:2])!r}",
+                           "DURATION, HYDRAULIC TIMESTEP, QUALITY TIMESTEP, RULE TIMESTEP, PATTERN TIMESTEP, "
+                           "PATTERN START, REPORT TIMESTEP, REPORT START, START CLOCKTIME, STATISTIC")
+
+    # ---- references ------------------------------------------------------------------------------------
+    def _pattern_ref(self, token: str, field: str) -> str | None:
+        if token == "" or token == "*":
+            return None
+        if token not in self.net.patterns:
+            raise BadValue(field, f"unknown pattern {token!r}", "a pattern defined in [PATTERNS]")
+        return token
+
+    def _curve_ref(self, token: str, field: str, kind: str) -> str:
+        if token not in self.net.curves:
+            raise BadValue(field, f"unknown curve {token!r}", "a curve defined in [CURVES]")
+        self.curve_usage[token] = kind
+        return token
+
+    def _node_ref(self, token: str, field: str) -> str:
+        if not self.net.has_node(token):
+            raise BadValue(field, f"unknown node {token!r}", "a node defined in [JUNCTIONS], [RESERVOIRS] or [TANKS]")
+        return token
+
+    def _new_node_id(self, token: str) -> str:
+        if self.net.has_node(token):
+            raise BadValue("ID", f"duplicate node id {token!r}", "a node id used once")
+        if len(token.encode("utf-8")) > 31:
+            raise BadValue("ID", f"id {token!r} longer than 31 bytes", "an id of at most 31 bytes (EPANET)")
+        return token
+
+    def _new_link_id(self, token: str) -> str:
+        if self.net.has_link(token):
+            raise BadValue("ID", f"duplicate link id {token!r}", "a link id used once")
+        if len(token.encode("utf-8")) > 31:
+            raise BadValue("ID", f"id {token!r} longer than 31 bytes", "an id of at most 31 bytes (EPANET)")
+        return token
+
+    def _ends(self, tokens: list[str]) -> tuple[str, str]:
+        n1 = self._node_ref(tokens[1], "Node1")
+        n2 = self._node_ref(tokens[2], "Node2")
+        if n1 == n2:
+            raise BadValue("Node2", f"link {tokens[0]!r} starts and ends at node {n1!r}", "two different nodes")
+        return n1, n2
+
+    # ---- sections --------------------------------------------------------------------------------------
+    def _pattern(self, tokens: list[str]) -> None:
+        _need(tokens, 2, "ID multiplier [multiplier ...]")
+        values = [to_float(t, "Multiplier") for t in tokens[1:]]
+        pattern = self.net.patterns.get(tokens[0])
+        if pattern is None:
+            self.net.patterns[tokens[0]] = Pattern(tokens[0], values)
+        else:
+            pattern.multipliers.extend(values)
+
+    def _curve(self, tokens: list[str] | None, comment: str) -> None:
+        if tokens is None:  # a comment line such as ";PUMP: Pump curve for pump 9" names the next curve's kind
+            head = comment.split(":", 1)[0].strip().upper()
+            self.pending_kind = head if head in CURVE_KINDS else None
+            return
+        _need(tokens, 3, "ID x y")
+        if (len(tokens) - 1) % 2:
+            raise BadValue("Y-Value", "x without y", "pairs of x y values")
+        points = [(to_float(tokens[i], "X-Value"), to_float(tokens[i + 1], "Y-Value"))
+                  for i in range(1, len(tokens), 2)]
+        curve = self.net.curves.get(tokens[0])
+        if curve is None:
+            kind = getattr(self, "pending_kind", None)
+            self.net.curves[tokens[0]] = Curve(tokens[0], "GENERIC", points)
+            if kind:
+                self.curve_comment_kind[tokens[0]] = kind
+            self.pending_kind = None
+        else:
+            curve.points.extend(points)
+
+    def _junction(self, tokens: list[str]) -> None:
+        u = self.units
+        jid = self._new_node_id(tokens[0])
+        elevation = to_float(tokens[1], "Elev") * u.length if len(tokens) > 1 else 0.0
+        base = to_float(tokens[2], "Demand") * u.flow if len(tokens) > 2 else 0.0
+        pattern = self._pattern_ref(tokens[3], "Pattern") if len(tokens) > 3 else None
+        self.net.junctions[jid] = Junction(jid, elevation, [Demand(base, pattern)])
+
+    def _reservoir(self, tokens: list[str]) -> None:
+        _need(tokens, 2, "ID Head [Pattern]")
+        rid = self._new_node_id(tokens[0])
+        head = to_float(tokens[1], "Head") * self.units.length
+        pattern = self._pattern_ref(tokens[2], "Pattern") if len(tokens) > 2 else None
+        self.net.reservoirs[rid] = Reservoir(rid, head, pattern)
+
+    def _tank(self, tokens: list[str]) -> None:
+        if len(tokens) <= 3:  # EPANET reads a short [TANKS] line as a reservoir
+            self._reservoir(tokens)
+            return
+        _need(tokens, 6, "ID Elevation InitLevel MinLevel MaxLevel Diameter [MinVol VolCurve Overflow]")
+        u = self.units
+        tid = self._new_node_id(tokens[0])
+        elevation = to_float(tokens[1], "Elevation") * u.length
+        init, low, high = (_nonneg(tokens[i], f) * u.length for i, f in
+                           ((2, "InitLevel"), (3, "MinLevel"), (4, "MaxLevel")))
+        diameter = _nonneg(tokens[5], "Diameter") * u.length
+        min_volume = _nonneg(tokens[6], "MinVol") * u.volume if len(tokens) > 6 else 0.0
+        curve = None
+        if len(tokens) > 7 and tokens[7] != "*":
+            curve = self._curve_ref(tokens[7], "VolCurve", "VOLUME")
+        overflow = False
+        if len(tokens) > 8:
+            flag = tokens[8].upper()
+            if flag not in ("YES", "NO"):
+                raise BadValue("Overflow", f"{tokens[8]!r}", "YES or NO")
+            overflow = flag == "YES"
+        if low > high or not (low <= init <= high):
+            raise BadValue("InitLevel", f"levels min {tokens[3]}, initial {tokens[2]}, max {tokens[4]} out of order",
+                           "MinLevel <= InitLevel <= MaxLevel")
+        if diameter == 0 and curve is None:  # EPANET treats a zero-diameter tank as a reservoir
+            self.net.reservoirs[tid] = Reservoir(tid, elevation)
+            return
+        self.net.tanks[tid] = Tank(tid, elevation, init, low, high, diameter, min_volume, curve, overflow)
+
+    def _pipe(self, tokens: list[str]) -> None:
+        _need(tokens, 6, "ID Node1 Node2 Length Diameter Roughness [MinorLoss] [Status]")
+        u = self.units
+        pid = self._new_link_id(tokens[0])
+        n1, n2 = self._ends(tokens)
+        length = _positive(tokens[3], "Length") * u.length
+        diameter = _positive(tokens[4], "Diameter") * u.diameter
+        roughness = _positive(tokens[5], "Roughness") * u.roughness
+        minor, status_token = 0.0, None
+        if len(tokens) == 7:
+            if tokens[6].upper() in ("OPEN", "CLOSED", "CV"):
+                status_token = tokens[6].upper()
+            else:
+                minor = _nonneg(tokens[6], "MinorLoss")
+        elif len(tokens) > 7:
+            minor = _nonneg(tokens[6], "MinorLoss")
+            status_token = tokens[7].upper()
+            if status_token not in ("OPEN", "CLOSED", "CV"):
+                raise BadValue("Status", f"{tokens[7]!r}", "OPEN, CLOSED or CV")
+        self.net.pipes[pid] = Pipe(pid, n1, n2, length, diameter, roughness, minor,
+                                   "CLOSED" if status_token == "CLOSED" else "OPEN", status_token == "CV")
+
+    def _pump(self, tokens: list[str]) -> None:
+        _need(tokens, 5, "ID Node1 Node2 HEAD curve|POWER kW [SPEED s] [PATTERN p]")
+        pid = self._new_link_id(tokens[0])
+        n1, n2 = self._ends(tokens)
+        pump = Pump(pid, n1, n2)
+        if (len(tokens) - 3) % 2:
+            raise BadValue("Parameters", "keyword without value", "KEYWORD value pairs")
+        for i in range(3, len(tokens), 2):
+            key, value = tokens[i].upper(), tokens[i + 1]
+            if key == "HEAD":
+                pump.head_curve = self._curve_ref(value, "HEAD", "PUMP")
+            elif key == "POWER":
+                pump.pump_type, pump.power = "POWER", _positive(value, "POWER") * self.units.power
+            elif key == "SPEED":
+                pump.speed = _nonneg(value, "SPEED")
+            elif key == "PATTERN":
+                pump.speed_pattern = self._pattern_ref(value, "PATTERN")
+            else:
+                raise BadValue("Parameters", f"unknown keyword {tokens[i]!r}", "HEAD, POWER, SPEED or PATTERN")
+        if pump.head_curve is None and pump.pump_type != "POWER":
+            raise BadValue("Parameters", f"pump {pid!r} has neither a head curve nor a power",
+                           "HEAD curve or POWER value")
+        self.net.pumps[pid] = pump
+
+    def _valve(self, tokens: list[str]) -> None:
+        _need(tokens, 6, "ID Node1 Node2 Diameter Type Setting [MinorLoss]")
+        u = self.units
+        vid = self._new_link_id(tokens[0])
+        n1, n2 = self._ends(tokens)
+        diameter = _positive(tokens[3], "Diameter") * u.diameter
+        vtype = tokens[4].upper()
+        if vtype not in VALVE_TYPES:
+            raise BadValue("Type", f"unknown valve type {tokens[4]!r}", " ".join(VALVE_TYPES))
+        valve = Valve(vid, n1, n2, vtype, diameter)
+        if vtype == "GPV":
+            valve.curve = self._curve_ref(tokens[5], "Setting", "HEADLOSS")
+            valve.initial_status = "OPEN"
+        else:
+            setting = to_float(tokens[5], "Setting")
+            if vtype in ("PRV", "PSV", "PBV"):
+                setting *= u.pressure
+            elif vtype == "FCV":
+                setting *= u.flow
+            elif vtype == "PCV":
+                setting = min(setting, 100.0)
+            valve.setting = setting
+        if len(tokens) > 6:
+            valve.minor_loss = _nonneg(tokens[6], "MinorLoss")
+        if len(tokens) > 7 and vtype == "PCV":
+            valve.curve = self._curve_ref(tokens[7], "Curve", "VALVE")
+        self.net.valves[vid] = valve
+
+    def _demand(self, tokens: list[str] | None, comment: str) -> None:
+        if tokens is None:
+            return
+        if tokens[0].upper() == "MULTIPLY":  # EPANET 1.x form of the demand multiplier
+            self.net.options.demand_multiplier = _positive(tokens[1] if len(tokens) > 1 else "", "MULTIPLY")
+            return
+        _need(tokens, 2, "Junction Demand [Pattern] [;Category]")
+        base = to_float(tokens[1], "Demand") * self.units.flow
+        node_id = self._node_ref(tokens[0], "Junction")
+        pattern = self._pattern_ref(tokens[2], "Pattern") if len(tokens) > 2 else None
+        junction = self.net.junctions.get(node_id)
+        if junction is None:
+            return  # EPANET ignores demands on tanks and reservoirs
+        demand = Demand(base, pattern, comment or None)
+        if node_id not in self.replaced_demands:
+            self.replaced_demands.add(node_id)
+            junction.demands = [demand]
+        else:
+            junction.demands.append(demand)
+
+    def _links_in(self, tokens: list[str]) -> list[str]:
+        """One link id, or EPANET's range form `first last` (numeric ids compared as numbers)."""
+        if len(tokens) == 2:
+            if not self.net.has_link(tokens[0]):
+                raise BadValue("ID", f"unknown link {tokens[0]!r}", "a link defined in the network")
+            return [tokens[0]]
+        return _id_range(self.net.link_ids, tokens[0], tokens[1])
+
+    def _status(self, tokens: list[str]) -> None:
+        _need(tokens, 2, "Link OPEN|CLOSED|setting")
+        word = tokens[-1].upper()
+        value = None
+        if word not in ("OPEN", "CLOSED", "ACTIVE"):
+            value = _nonneg(tokens[-1], "Status/Setting")
+        for link_id in self._links_in(tokens):
+            pipe = self.net.pipes.get(link_id)
+            if pipe is not None:
+                if pipe.check_valve:
+                    raise BadValue("ID", f"pipe {link_id!r} is a check valve; its status cannot be set")
+                if word in ("OPEN", "CLOSED"):
+                    pipe.initial_status = word  # type: ignore[assignment]
+                continue
+            pump = self.net.pumps.get(link_id)
+            if pump is not None:
+                if value is not None:
+                    pump.speed = value
+                    pump.initial_status = "CLOSED" if value == 0 else "OPEN"
+                elif word in ("OPEN", "CLOSED"):
+                    pump.speed = 1.0 if word == "OPEN" else 0.0
+                    pump.initial_status = word  # type: ignore[assignment]
+                continue
+            valve = self.net.valves[link_id]
+            if valve.valve_type == "GPV":
+                if value is not None:
+                    raise BadValue("Status/Setting", "a GPV takes OPEN or CLOSED", "OPEN or CLOSED")
+                if word in ("OPEN", "CLOSED"):
+                    valve.initial_status = word  # type: ignore[assignment]
+                continue
+            if value is not None:
+                if valve.valve_type in ("PRV", "PSV", "PBV"):
+                    value *= self.units.pressure
+                elif valve.valve_type == "FCV":
+                    value *= self.units.flow
+                valve.setting, valve.initial_status = value, "ACTIVE"
+            elif word in ("OPEN", "CLOSED"):
+                valve.initial_status = word  # type: ignore[assignment]
+
+    def _emitter(self, tokens: list[str]) -> None:
+        _need(tokens, 2, "Junction Coefficient")
+        node_id = self._node_ref(tokens[0], "Junction")
+        coeff = _nonneg(tokens[1], "Coefficient")
+        junction = self.net.junctions.get(node_id)
+        if junction is not None:
+            junction.emitter = coeff * self.units.emitter(self.net.options.emitter_exponent)
+
+    def _quality(self, tokens: list[str]) -> None:
+        _need(tokens, 2, "Node InitQual")
+        value = _nonneg(tokens[-1], "InitQual")
+        if len(tokens) == 2:
+            self.net.node(self._node_ref(tokens[0], "Node")).initial_quality = value
+            return
+        for node_id in _id_range(self.net.node_ids, tokens[0], tokens[1]):
+            self.net.node(node_id).initial_quality = value
+
+    def _tag(self, tokens: list[str]) -> None:
+        _need(tokens, 3, "NODE|LINK id tag")
+        kind = tokens[0].upper()
+        if kind == "NODE":
+            self.net.node(self._node_ref(tokens[1], "ID")).tag = tokens[2]
+        elif kind == "LINK":
+            if not self.net.has_link(tokens[1]):
+                raise BadValue("ID", f"unknown link {tokens[1]!r}", "a link defined in the network")
+            self.net.link(tokens[1]).tag = tokens[2]
+        else:
+            raise BadValue("Object", f"{tokens[0]!r}", "NODE or LINK")
+
+    def _coordinate(self, tokens: list[str]) -> None:
+        _need(tokens, 3, "Node X Y")
+        node = self.net.node(self._node_ref(tokens[0], "Node"))
+        node.x, node.y = to_float(tokens[1], "X-Coord"), to_float(tokens[2], "Y-Coord")
+
+    def _vertex(self, tokens: list[str]) -> None:
+        _need(tokens, 3, "Link X Y")
+        if not self.net.has_link(tokens[0]):
+            raise BadValue("Link", f"unknown link {tokens[0]!r}", "a link defined in the network")
+        self.net.link(tokens[0]).vertices.append((to_float(tokens[1], "X-Coord"), to_float(tokens[2], "Y-Coord")))
+
+    def _leakage(self, tokens: list[str]) -> None:
+        _need(tokens, 3, "Pipe LeakArea LeakExpansion")
+        if not self.net.has_link(tokens[0]):
+            raise BadValue("Pipe", f"unknown link {tokens[0]!r}", "a pipe defined in [PIPES]")
+        pipe = self.net.pipes.get(tokens[0])
+        area, expansion = _nonneg(tokens[1], "LeakArea"), _nonneg(tokens[2], "LeakExpansion")
+        if pipe is not None:
+            pipe.leak_area, pipe.leak_expansion = area, expansion
+
+    def _energy(self, tokens: list[str]) -> bool:
+        """Pump-specific [ENERGY] lines go into the pump; returns False for lines kept verbatim."""
+        if tokens[0].upper() != "PUMP":
+            return False
+        _need(tokens, 4, "PUMP id PRICE|PATTERN|EFFIC value")
+        pump = self.net.pumps.get(tokens[1])
+        if pump is None:
+            raise BadValue("Pump", f"unknown pump {tokens[1]!r}", "a pump defined in [PUMPS]")
+        key, value = tokens[-2].upper(), tokens[-1]
+        if key.startswith("PRICE"):
+            pump.energy_price = _nonneg(value, "PRICE")
+        elif key.startswith("PATT"):
+            pump.price_pattern = self._pattern_ref(value, "PATTERN")
+        elif key.startswith("EFFIC"):
+            pump.efficiency_curve = self._curve_ref(value, "EFFIC", "EFFICIENCY")
+        else:
+            raise BadValue("Parameter", f"{tokens[-2]!r}", "PRICE, PATTERN or EFFIC")
+        return True
+
+    # ---- curves in SI ----------------------------------------------------------------------------------
+    def _finish_curves(self) -> None:
+        u = self.units
+        factors = {"PUMP": (u.flow, u.length), "EFFICIENCY": (u.flow, 1.0), "VOLUME": (u.length, u.volume),
+                   "HEADLOSS": (u.flow, u.length), "VALVE": (1.0, 1.0), "GENERIC": (1.0, 1.0)}
+        for cid, curve in self.net.curves.items():
+            kind = self.curve_usage.get(cid) or self.curve_comment_kind.get(cid) or "GENERIC"
+            curve.kind = kind
+            fx, fy = factors[kind]
+            if fx != 1.0 or fy != 1.0:
+                curve.points = [(x * fx, y * fy) for x, y in curve.points]
+
+
+def _id_range(ids: list[str], first: str, last: str) -> list[str]:
+    """EPANET's id range: numeric comparison when both ends are positive integers, else text comparison."""
+    try:
+        lo, hi = int(first), int(last)
+        numeric = lo > 0 and hi > 0
+    except ValueError:
+        numeric = False
+    if numeric:
+        out = []
+        for i in ids:
+            try:
+                if lo <= int(i) <= hi:
+                    out.append(i)
+            except ValueError:
+                continue
+        return out
+    return [i for i in ids if first <= i <= last]
+
+
+def parse_inp(text: str, path: str = "<text>") -> Network:
+    """A network from the text of an `.inp` file (`path` only names it in errors)."""
+    return InpReader(path).read_text(text)
+
+
+def read_inp_file(path: str | Path) -> Network:
+    """Read and decode an `.inp` file (UTF-8, else GB18030/GBK, else Latin-1)."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise InpError(f"cannot read the file: {exc.strerror or exc}", path=str(p)) from None
+    return parse_inp(decode_bytes(data), str(p))
