@@ -1,0 +1,172 @@
+"""Roles, the permission table (role → allowed actions), password hashing and access tokens.
+
+The permission table is the single source of truth: the web layer asks `require(action)` on every route, and
+the tests walk this table so that what a role may do cannot drift from what the service enforces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.orm import Session
+
+from runze.ops.errors import AuthenticationFailed, PermissionDenied
+from runze.settings import Settings
+from runze.store import User
+
+ROLES = (
+    "admin",
+    "dispatcher",
+    "network_engineer",
+    "crew",
+    "customer_service",
+    "party_secretary",
+    "viewer",
+)
+ROLE_LABELS = {
+    "admin": "系统管理员 / administrator",
+    "dispatcher": "调度员 / dispatcher",
+    "network_engineer": "管网工程师 / network engineer",
+    "crew": "抢修班组 / crew",
+    "customer_service": "客服 / customer service",
+    "party_secretary": "党支部书记 / party secretary",
+    "viewer": "只读 / viewer",
+}
+
+READ_ACTIONS = frozenset({"auth:me", "workorders:read", "crews:read", "incidents:read", "networks:read"})
+ACTIONS = frozenset(
+    READ_ACTIONS
+    | {
+        "users:read",
+        "users:manage",
+        "crews:manage",
+        "workorders:create",
+        "workorders:update",
+        "workorders:transition",  # route-level; the target state needs one of the two below as well
+        "workorders:progress",  # on_site, isolated, repaired, restored: what a crew reports
+        "workorders:dispatch",  # dispatched, closed, cancelled: the dispatch centre's decisions
+        "incidents:manage",
+        "incidents:log",
+        "networks:import",
+        "audit:read",
+    }
+)
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": ACTIONS,
+    "dispatcher": READ_ACTIONS
+    | {
+        "crews:manage",
+        "workorders:create",
+        "workorders:update",
+        "workorders:transition",
+        "workorders:progress",
+        "workorders:dispatch",
+        "incidents:manage",
+        "incidents:log",
+    },
+    "network_engineer": READ_ACTIONS | {"workorders:create", "networks:import", "incidents:log"},
+    "crew": READ_ACTIONS | {"workorders:transition", "workorders:progress", "incidents:log"},
+    "customer_service": READ_ACTIONS | {"workorders:create", "incidents:log"},
+    "party_secretary": READ_ACTIONS | {"crews:manage", "audit:read"},
+    "viewer": READ_ACTIONS,
+}
+assert set(PERMISSIONS) == set(ROLES) and all(a <= ACTIONS for a in PERMISSIONS.values())
+
+
+def allowed(role: str, action: str) -> bool:
+    if action not in ACTIONS:
+        raise KeyError(f"unknown action {action!r}")
+    return action in PERMISSIONS.get(role, frozenset())
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who does something: recorded in the audit log.  id None: the system (CLI, demo loader)."""
+
+    id: int | None
+    username: str
+    role: str
+
+    def require(self, action: str) -> None:
+        if not allowed(self.role, action):
+            raise PermissionDenied(
+                f"role {self.role!r} may not {action}",
+                message_zh=f"角色 {self.role} 无权执行 {action}",
+                details={"role": self.role, "action": action},
+            )
+
+
+SYSTEM = Actor(id=None, username="system", role="admin")
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(id=user.id, username=user.username, role=user.role)
+
+
+# ---- passwords ------------------------------------------------------------------------------------------
+_hashers: dict[tuple[int, int], PasswordHasher] = {}
+
+
+def _hasher(settings: Settings) -> PasswordHasher:
+    key = (settings.argon2_time_cost, settings.argon2_memory_kib)
+    if key not in _hashers:
+        _hashers[key] = PasswordHasher(time_cost=key[0], memory_cost=key[1])
+    return _hashers[key]
+
+
+def hash_password(password: str, settings: Settings) -> str:
+    return _hasher(settings).hash(password)
+
+
+def verify_password(password_hash: str, password: str, settings: Settings) -> bool:
+    try:
+        return _hasher(settings).verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+_BAD_LOGIN = AuthenticationFailed("wrong user name or password", message_zh="用户名或密码错误")
+
+
+def authenticate(session: Session, username: str, password: str, settings: Settings) -> User:
+    user = session.query(User).filter_by(username=username).one_or_none()
+    if user is None:
+        _hasher(settings).hash(password)  # same work as a real check: do not reveal which names exist
+        raise _BAD_LOGIN
+    if not verify_password(user.password_hash, password, settings) or not user.is_active:
+        raise _BAD_LOGIN
+    return user
+
+
+# ---- tokens ---------------------------------------------------------------------------------------------
+def create_access_token(user: User, settings: Settings, *, now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    claims: dict[str, Any] = {
+        "sub": str(user.id),
+        "name": user.username,
+        "role": user.role,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(minutes=settings.access_token_minutes)).timestamp()),
+    }
+    return jwt.encode(claims, settings.secret_key, algorithm=settings.jwt_algorithm)
+
+
+def user_from_token(session: Session, token: str, settings: Settings) -> User:
+    """The active user a token names.  The role is read from the database, so a role change applies at once."""
+    try:
+        claims = jwt.decode(token, settings.secret_key, algorithms=[settings.jwt_algorithm])
+        user_id = int(claims["sub"])
+    except (jwt.PyJWTError, KeyError, ValueError) as exc:
+        raise AuthenticationFailed(
+            "invalid or expired token", message_zh="令牌无效或已过期", details={"reason": str(exc)}
+        ) from exc
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise AuthenticationFailed("the token's user no longer exists or is disabled", message_zh="用户不存在或已停用")
+    return user

@@ -1,0 +1,1 @@
+"""Alembic migrations of Runze's database, packaged so that `runze init` works from an installed package."""

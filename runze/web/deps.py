@@ -1,0 +1,106 @@
+"""Dependencies of the routes: settings, database session, the current user, and the permission check.
+
+Every route declares either `Annotated[Actor, require("some:action")]` or `public()`; the tests walk the app's
+routes and the permission table together, so a route without its check cannot slip in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Path, Query, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from runze.ops import auth as auth_ops
+from runze.ops.auth import Actor
+from runze.ops.database import Database
+from runze.ops.errors import AuthenticationFailed, InvalidInput
+from runze.settings import Settings
+
+TOKEN_URL = "/api/auth/token"
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.database
+
+
+def get_session(db: Annotated[Database, Depends(get_database)]) -> Iterator[Session]:
+    with db.session() as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
+
+
+def current_actor(session: SessionDep, settings: SettingsDep, token: TokenDep) -> Actor:
+    if not token:
+        raise AuthenticationFailed("log in first (Authorization: Bearer <token>)", message_zh="请先登录")
+    return auth_ops.actor_of(auth_ops.user_from_token(session, token, settings))
+
+
+class Require:
+    """A dependency that lets the request through only if the user's role may do `action`."""
+
+    def __init__(self, action: str) -> None:
+        if action not in auth_ops.ACTIONS:
+            raise KeyError(f"unknown action {action!r}")
+        self.action = action
+
+    def __call__(self, actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+        actor.require(self.action)
+        return actor
+
+    def __repr__(self) -> str:
+        return f"Require({self.action!r})"
+
+
+def require(action: str) -> Depends:  # type: ignore[valid-type]
+    return Depends(Require(action))
+
+
+class Public:
+    """Marks a route that needs no login (health, token)."""
+
+    def __call__(self) -> None:
+        return None
+
+
+PUBLIC = Public()
+
+
+def public() -> Depends:  # type: ignore[valid-type]
+    return Depends(PUBLIC)
+
+
+def expected_version(body_version: int | None, if_match: str | None) -> int | None:
+    """The version a client based its change on: the body's `version`, else the If-Match header."""
+    if body_version is not None:
+        return body_version
+    if not if_match:
+        return None
+    tag = if_match.strip()
+    if tag.startswith("W/"):
+        tag = tag[2:]
+    tag = tag.strip('"')
+    try:
+        return int(tag)
+    except ValueError as exc:
+        raise InvalidInput(f"If-Match {if_match!r} is not a version number", details={"field": "If-Match"}) from exc
+
+
+IfMatch = Annotated[str | None, Header(alias="If-Match", description="version the change is based on")]
+
+# ids are 32-bit integers in both databases: bound them here so that a huge number is a 422, not a 500
+MAX_ID = 2**31 - 1
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+Limit = Annotated[int, Query(ge=1, le=500, description="page size")]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="rows to skip")]

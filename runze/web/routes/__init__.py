@@ -1,0 +1,24 @@
+"""The API's routers, mounted under /api by `runze.web.app.create_app` in this order.
+
+Analyses (simulate, dispatch, outage, leaks) are mounted by adding their router to ROUTERS as they land;
+each must guard every route with `require(action)` (runze.web.deps) and add its actions to the permission
+table in runze.ops.auth.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from runze.web.routes import audit, auth, crews, health, incidents, networks, users, workorders
+
+ROUTERS: list[APIRouter] = [
+    health.router,
+    auth.router,
+    users.router,
+    crews.router,
+    workorders.router,
+    incidents.router,
+    networks.router,
+    audit.router,
+    # analyses mount here: simulate.router, dispatch.router, outage.router, leaks.router
+]

@@ -1,0 +1,93 @@
+"""/api/workorders: list (filters, pages), create, read, edit (optimistic locking), state transitions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from pydantic import AwareDatetime
+
+from runze.ops import workorders as wo_ops
+from runze.ops.auth import Actor
+from runze.web.deps import IfMatch, Limit, Offset, PathId, SessionDep, expected_version, require
+from runze.web.errors import error_responses
+from runze.web.schemas.common import Page
+from runze.web.schemas.workorders import (
+    Kind,
+    State,
+    StateMachine,
+    TransitionRequest,
+    WorkOrderCreate,
+    WorkOrderRead,
+    WorkOrderUpdate,
+)
+
+router = APIRouter(prefix="/workorders", tags=["workorders"], responses=error_responses(401, 403, 422))
+NOT_NULL = ("title", "description", "priority")
+
+
+def _with_etag(response: Response, wo: Any) -> WorkOrderRead:
+    response.headers["ETag"] = f'"{wo.version}"'
+    return WorkOrderRead.of(wo)
+
+
+@router.get("/states", response_model=StateMachine)
+def state_machine(actor: Annotated[Actor, require("workorders:read")]) -> StateMachine:
+    return StateMachine(
+        states=list(wo_ops.STATES),
+        final_states=sorted(wo_ops.FINAL_STATES),
+        kinds=wo_ops.KIND_LABELS,
+        edges=sorted(wo_ops.EDGES),
+        repair_kinds_must_isolate=sorted(wo_ops.REPAIR_KINDS),
+        rules=wo_ops.__doc__ or "",
+    )
+
+
+@router.get("", response_model=Page[WorkOrderRead])
+def list_work_orders(
+    actor: Annotated[Actor, require("workorders:read")],
+    session: SessionDep,
+    status: Annotated[list[State] | None, Query()] = None,
+    kind: Annotated[list[Kind] | None, Query()] = None,
+    crew_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    since: Annotated[AwareDatetime | None, Query(description="reported at or after")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="reported before")] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict:
+    page = wo_ops.list_work_orders(session, status=status, kind=kind, crew_id=crew_id, since=since, until=until,
+                                   limit=limit, offset=offset)
+    return {"items": [WorkOrderRead.of(w) for w in page.items], "total": page.total, "limit": page.limit,
+            "offset": page.offset}
+
+
+@router.post("", response_model=WorkOrderRead, status_code=201, responses=error_responses(409))
+def create_work_order(body: WorkOrderCreate, actor: Annotated[Actor, require("workorders:create")],
+                      session: SessionDep, response: Response) -> WorkOrderRead:
+    data = body.model_dump()
+    data["assets"] = [a.model_dump() for a in body.assets]
+    return _with_etag(response, wo_ops.create_work_order(session, actor, **data))
+
+
+@router.get("/{wo_id}", response_model=WorkOrderRead, responses=error_responses(404))
+def get_work_order(wo_id: PathId, actor: Annotated[Actor, require("workorders:read")], session: SessionDep,
+                   response: Response) -> WorkOrderRead:
+    return _with_etag(response, wo_ops.get_work_order(session, wo_id))
+
+
+@router.patch("/{wo_id}", response_model=WorkOrderRead, responses=error_responses(404, 409, 428))
+def update_work_order(wo_id: PathId, body: WorkOrderUpdate, actor: Annotated[Actor, require("workorders:update")],
+                      session: SessionDep, response: Response, if_match: IfMatch = None) -> WorkOrderRead:
+    version = expected_version(body.version, if_match)
+    changes = body.model_dump(exclude_unset=True, exclude={"version"})
+    changes = {k: v for k, v in changes.items() if not (v is None and (k in NOT_NULL or k == "assets"))}
+    wo = wo_ops.update_work_order(session, actor, wo_id, changes, expected_version=version)
+    return _with_etag(response, wo)
+
+
+@router.post("/{wo_id}/transitions", response_model=WorkOrderRead, responses=error_responses(404, 409, 428))
+def transition(wo_id: PathId, body: TransitionRequest, actor: Annotated[Actor, require("workorders:transition")],
+               session: SessionDep, response: Response, if_match: IfMatch = None) -> WorkOrderRead:
+    wo = wo_ops.transition(session, actor, wo_id, body.to, expected_version=expected_version(body.version, if_match),
+                           at=body.at, crew_id=body.crew_id, reason=body.reason)
+    return _with_etag(response, wo)

@@ -1,0 +1,108 @@
+"""Work-order schemas: create, update (with the version it is based on), transition request, read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from runze.ops import workorders as wo_ops
+from runze.web.schemas.common import ORMModel
+
+Kind = Literal[wo_ops.KINDS]  # type: ignore[valid-type]
+State = Literal[wo_ops.STATES]  # type: ignore[valid-type]
+
+
+class AssetRef(BaseModel):
+    category: Literal["node", "link"]
+    asset_id: str = Field(min_length=1, max_length=64)
+
+
+class WorkOrderCreate(BaseModel):
+    kind: Kind
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=20000)
+    priority: int = Field(default=2, ge=1, le=3, description="1 urgent, 2 normal, 3 low")
+    address: str | None = Field(default=None, max_length=200)
+    reported_at: AwareDatetime | None = Field(default=None, description="default: now")
+    network_version_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    assets: list[AssetRef] = Field(default_factory=list, max_length=1000)
+    outage_plan: dict[str, Any] | None = None
+    crew_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+class WorkOrderUpdate(BaseModel):
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=20000)
+    priority: int | None = Field(default=None, ge=1, le=3)
+    address: str | None = Field(default=None, max_length=200)
+    network_version_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    assets: list[AssetRef] | None = Field(default=None, max_length=1000)
+    outage_plan: dict[str, Any] | None = None
+    crew_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1, description="the version you read (or If-Match)")
+
+
+class TransitionRequest(BaseModel):
+    to: State
+    at: AwareDatetime | None = Field(default=None, description="when the step happened; default now")
+    crew_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="for `dispatched`")
+    reason: str | None = Field(default=None, max_length=2000, description="required for `cancelled`")
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1, description="the version you read (or If-Match)")
+
+
+class Durations(BaseModel):
+    time_to_dispatch_s: float | None
+    time_to_site_s: float | None
+    time_without_water_s: float | None
+    repair_s: float | None
+    total_s: float | None
+
+
+class WorkOrderRead(ORMModel):
+    id: int
+    code: str
+    kind: str
+    status: str
+    title: str
+    description: str
+    priority: int
+    address: str | None
+    network_version_id: int | None
+    assets: list[AssetRef]
+    outage_plan: dict[str, Any] | None
+    crew_id: int | None
+    crew_name: str | None
+    cancel_reason: str | None
+    reported_at: datetime
+    dispatched_at: datetime | None
+    on_site_at: datetime | None
+    isolated_at: datetime | None
+    repaired_at: datetime | None
+    restored_at: datetime | None
+    closed_at: datetime | None
+    cancelled_at: datetime | None
+    updated_at: datetime
+    version: int
+    durations: Durations
+    next_states: list[str]
+
+    @classmethod
+    def of(cls, wo: Any) -> WorkOrderRead:
+        data = {name: getattr(wo, name) for name in cls.model_fields if hasattr(wo, name) and name != "assets"}
+        data["assets"] = [AssetRef(category=a.category, asset_id=a.asset_id) for a in wo.assets]
+        data["code"] = wo_ops.code_of(wo)
+        data["crew_name"] = wo.crew.name if wo.crew is not None else None
+        data["durations"] = Durations(**wo_ops.durations(wo))
+        data["next_states"] = wo_ops.legal_next(wo.kind, wo.status, isolated=wo.isolated_at is not None)
+        return cls(**data)
+
+
+class StateMachine(BaseModel):
+    states: list[str]
+    final_states: list[str]
+    kinds: dict[str, str]
+    edges: list[tuple[str, str]]
+    repair_kinds_must_isolate: list[str]
+    rules: str
