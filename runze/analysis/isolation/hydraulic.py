@@ -13,7 +13,8 @@ not reported).  Solvers, chosen by `solver` (or the environment variable RUNZE_O
 PDA pressures: the model's own when its demand model is PDA, else minimum 0 m and required = the service
 threshold (14 m by default, configurable), exponent 0.5.  The run is an extended period over the repair
 (hydraulic step 1 h or the repair duration if shorter), starting at the pattern time of the repair start; the
-lowest pressure each node sees is reported.
+lowest pressure each node sees is reported, next to its lowest over the same period without the outage
+(`newly_low` marks nodes the outage pushes below the threshold).
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ class PressureRun:
 
     def to_dict(self) -> dict[str, object]:
         return {"solver": self.solver, "threshold_m": self.threshold_m, "low_pressure_nodes": self.low_nodes,
-                "n_low_pressure_nodes": len(self.low_nodes), "message": self.message}
+                "n_low_pressure_nodes": len(self.low_nodes),
+                "n_newly_low": sum(1 for r in self.low_nodes if r.get("newly_low")), "message": self.message}
 
 
 def choose_solver(solver: str | None = None) -> str:
@@ -64,13 +66,11 @@ def outage_pressures(network: Network, closed_links: Sequence[str], off_nodes: S
     if chosen == "none":
         run.message = "no pressure run requested"
         return run
-    try:
-        if chosen == "runze":
-            pressures = _run_runze(network, closed_links, off_nodes, pattern_time, clock_time, duration,
-                                   threshold_m)
-        else:
-            pressures = _run_epanet(network, closed_links, off_nodes, pattern_time, clock_time, duration,
-                                    threshold_m, inp_path)
+    solve = _run_runze if chosen == "runze" else _run_epanet
+    try:  # the outage, and the same period without it, so that nodes already low are told apart
+        pressures = solve(network, closed_links, off_nodes, pattern_time, clock_time, duration, threshold_m,
+                          inp_path)
+        baseline = solve(network, (), (), pattern_time, clock_time, duration, threshold_m, inp_path)
     except Exception as exc:  # the plan is still useful without pressures: say why they are missing
         run.message = f"pressure run failed ({chosen}): {exc}"
         return run
@@ -78,7 +78,9 @@ def outage_pressures(network: Network, closed_links: Sequence[str], off_nodes: S
     keep = [n for n in network.junctions if n not in off and n in pressures]
     run.min_pressure_m = {n: float(pressures[n]) for n in keep}
     low = sorted((pressures[n], n) for n in keep if pressures[n] < threshold_m)
-    run.low_nodes = [{"node": n, "min_pressure_m": round(float(p), 3)} for p, n in low]
+    run.low_nodes = [{"node": n, "min_pressure_m": round(float(p), 3),
+                      "baseline_min_pressure_m": round(float(baseline.get(n, np.nan)), 3),
+                      "newly_low": bool(baseline.get(n, np.inf) >= threshold_m)} for p, n in low]
     return run
 
 
@@ -115,7 +117,8 @@ def _outage_copy(network: Network, closed_links: Sequence[str], off_nodes: Seque
 
 
 def _run_runze(network: Network, closed_links: Sequence[str], off_nodes: Sequence[str], pattern_time: float,
-               clock_time: float, duration: float, threshold_m: float) -> dict[str, float]:
+               clock_time: float, duration: float, threshold_m: float, inp_path: object = None
+               ) -> dict[str, float]:
     import runze
 
     net = _outage_copy(network, closed_links, off_nodes, pattern_time, clock_time, duration, threshold_m)
