@@ -8,7 +8,6 @@ so a work order can say "pipe P123 as in version 3".
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -47,33 +46,27 @@ def parse_sidecar(sidecar_text: str | bytes | None, filename: str = "sidecar.jso
     return data
 
 
-def parse_network(inp_text: str, filename: str, sidecar: dict[str, Any] | None) -> Network:
-    """Read the .inp text with runze.network.inp.read_inp; InpError becomes InvalidInput naming file/line/field."""
-    from runze.network import inp as inp_module  # the reader lives in runze.network; imported when needed
+def parse_network(inp_text: str, filename: str, sidecar: dict[str, Any] | None,
+                  sidecar_filename: str = "sidecar.json") -> Network:
+    """Parse the .inp text and the sidecar and check them; InpError becomes InvalidInput naming file/line/field."""
+    # the readers live in runze.network; imported here so that listing versions does not load them
+    from runze.network.inp_reader import parse_inp
+    from runze.network.sidecar import from_dict
 
-    with tempfile.TemporaryDirectory(prefix="runze-import-") as tmp:
-        path = Path(tmp) / (Path(filename).name or "network.inp")
-        path.write_text(inp_text, encoding="utf-8")
-        sidecar_path = None
+    try:
+        network = parse_inp(inp_text, filename)
         if sidecar is not None:
-            sidecar_path = path.with_suffix(".json")
-            sidecar_path.write_text(json.dumps(sidecar), encoding="utf-8")
-        try:
-            network = _read(inp_module, path, sidecar_path)
-        except InpError as exc:
-            raise InvalidInput(
-                str(exc).replace(str(path), filename),
-                message_zh=f"{filename} 有错误",
-                details={
-                    "file": filename,
-                    "line": exc.line,
-                    "section": exc.section,
-                    "field": exc.field,
-                    "problems": [str(e).replace(str(path), filename) for e in getattr(exc, "errors", [exc])][:50],
-                },
-            ) from exc
-        except NetworkError as exc:
-            raise InvalidInput(str(exc).replace(str(path), filename), details={"file": filename}) from exc
+            network.utility = from_dict(sidecar, sidecar_filename, network)
+    except InpError as exc:
+        problems = [str(e) for e in getattr(exc, "errors", [exc])]
+        raise InvalidInput(
+            str(exc).splitlines()[0] if len(problems) == 1 else f"{len(problems)} problems, first: {problems[0]}",
+            message_zh=f"{exc.path or filename} 有错误",
+            details={"file": exc.path or filename, "line": exc.line, "section": exc.section, "field": exc.field,
+                     "problems": problems[:50]},
+        ) from exc
+    except NetworkError as exc:
+        raise InvalidInput(str(exc), details={"file": filename}) from exc
     if network.n_nodes == 0:
         raise InvalidInput(f"{filename}: the network has no nodes", message_zh="管网没有节点", details={"file": filename})
     too_long = [i for i in (*network.node_ids, *network.link_ids) if len(i) > MAX_ID_LENGTH]
@@ -81,25 +74,6 @@ def parse_network(inp_text: str, filename: str, sidecar: dict[str, Any] | None) 
         raise InvalidInput(f"{filename}: ids longer than {MAX_ID_LENGTH} characters: {too_long[:5]}",
                            details={"file": filename})
     return network
-
-
-def _read(inp_module: Any, path: Path, sidecar_path: Path | None) -> Network:
-    read_inp = inp_module.read_inp
-    if sidecar_path is not None:
-        try:
-            return read_inp(path, sidecar=sidecar_path)
-        except TypeError:
-            network = read_inp(path)
-            _apply_sidecar(network, json.loads(sidecar_path.read_text(encoding="utf-8")))
-            return network
-    return read_inp(path)
-
-
-def _apply_sidecar(network: Network, sidecar: dict[str, Any]) -> None:
-    """Fallback when the reader takes no sidecar: keep the DMA table (what the asset table needs)."""
-    dmas = sidecar.get("dmas")
-    if isinstance(dmas, dict):
-        network.utility.dmas = dmas
 
 
 def asset_rows(network: Network, version_id: int) -> list[dict[str, Any]]:
@@ -140,11 +114,12 @@ def import_network(
     inp_text: str,
     filename: str,
     sidecar: dict[str, Any] | None = None,
+    sidecar_filename: str = "sidecar.json",
     name: str | None = None,
     comment: str = "",
 ) -> NetworkVersion:
     """Parse, validate, then store a new version of network `name` (default: the file's stem)."""
-    network = parse_network(inp_text, filename, sidecar)  # before any write: a bad file leaves nothing
+    network = parse_network(inp_text, filename, sidecar, sidecar_filename)  # before any write
     name = (name or Path(filename).stem or "network").strip()[:128]
     number = (session.scalar(select(func.max(NetworkVersion.number)).where(NetworkVersion.name == name)) or 0) + 1
     version = NetworkVersion(
@@ -184,7 +159,8 @@ def import_network_file(
     if b"\x00" in inp_data:
         raise InvalidInput(f"{filename}: not a text file", message_zh="不是文本文件", details={"file": filename})
     return import_network(
-        session, actor, inp_text=decode_bytes(inp_data), filename=filename, sidecar=sidecar, name=name,
+        session, actor, inp_text=decode_bytes(inp_data), filename=filename, sidecar=sidecar,
+        sidecar_filename=sidecar_filename, name=name,
         comment=comment,
     )
 
