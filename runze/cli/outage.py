@@ -39,38 +39,12 @@ def _fail(message: str) -> None:
 
 
 def load_network(path: Path):
-    """Read the .inp file, then its sidecar of utility attributes if the reader did not already."""
+    """Read the .inp file with its sidecar of utility attributes (valves, customers, DMAs)."""
+    from runze.network.inp import read_inp
+
     if not path.exists():
         _fail(f"{path}: no such file")
-    try:
-        from runze.network.inp import read_inp  # the public reader
-    except ImportError:
-        from runze.network.inp_reader import read_inp_file as read_inp
-    network = read_inp(path)
-    if not network.utility.valves:
-        _load_sidecar(network, path)
-    return network
-
-
-def _load_sidecar(network, path: Path) -> None:
-    try:
-        from runze.network.sidecar import read_sidecar  # type: ignore[import-not-found]
-    except ImportError:
-        read_sidecar = None
-    for candidate in (path.with_suffix(".json"), path.with_suffix(".utility.json"),
-                      path.with_name(path.stem + "_utility.json"), path.with_suffix(".sidecar.json")):
-        if candidate.exists():
-            if read_sidecar is not None:
-                network.utility = read_sidecar(candidate)
-                return
-            data = json.loads(candidate.read_text(encoding="utf-8"))
-            data = data.get("utility", data)
-            u = network.utility
-            u.valves = list(data.get("valves", u.valves))
-            u.customers = dict(data.get("customers", u.customers))
-            u.critical_users = list(data.get("critical_users", data.get("critical", u.critical_users)))
-            u.dmas = dict(data.get("dmas", u.dmas))
-            return
+    return read_inp(path)
 
 
 def _planner(net_path: Path, valves: Path | None, max_share: float = 0.10):

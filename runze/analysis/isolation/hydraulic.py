@@ -139,7 +139,7 @@ def _run_epanet(network: Network, closed_links: Sequence[str], off_nodes: Sequen
         except ImportError:
             write_inp = None
         if write_inp is not None:
-            write_inp(network, path)
+            write_inp(network, path, sidecar=False)
         elif inp_path is not None:
             path = Path(inp_path)
         else:
