@@ -158,6 +158,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "注册用户用水量 {registered:.1f} m³ 大于供水总量 {system_input:.1f} m³",
         "en": "Registered consumption {registered:.1f} m³ exceeds system input {system_input:.1f} m³",
     },
+    "kpi.exclusion_reason_not_allowed": {
+        "zh": "{count} 个读数标注的剔除原因“{reason}”不在允许范围内（{allowed}），仍计入统计",
+        "en": "{count} readings flagged '{reason}', which is not an allowed exclusion ({allowed}); they were counted",
+    },
+    "kpi.missing_values": {
+        "zh": "{count} 个读数为空值，未计入统计",
+        "en": "{count} readings are empty and were not counted",
+    },
+    "kpi.repairs_open": {
+        "zh": "{count} 项维修没有完成时长（未完成或缺数据），未计入及时率",
+        "en": "{count} repairs have no duration (open or missing data) and were not counted",
+    },
     "kpi.no_readings": {
         "zh": "没有可用于统计的读数",
         "en": "No readings to evaluate",
