@@ -24,7 +24,7 @@ SECTION_SET = frozenset(SECTIONS)
 # Sections Runze keeps as text and writes back unchanged.
 VERBATIM_SECTIONS = ("SOURCES", "REACTIONS", "MIXING", "REPORT", "LABELS", "BACKDROP", "ROUGHNESS")
 
-KPA_PER_PSI = 6.894757
+KPA_PER_PSI = 6.895  # EPANET's constant (exact 6.894757), so kPa inputs read as EPANET reads them
 TIME_UNITS = {"SEC": 1.0, "MIN": 60.0, "HOU": 3600.0, "DAY": 86400.0}
 
 
