@@ -7,7 +7,8 @@ not reported).  Solvers, chosen by `solver` (or the environment variable RUNZE_O
 - "runze": our engine, `runze.simulate(network, pda=True)` (runze.hydraulics);
 - "epanet": the EPANET 2.3 toolkit (owa-epanet) in PDA mode, on the network written with
   `runze.network.inp.write_inp` (or on the `.inp` file the network came from);
-- "auto" (default): "runze" when runze.hydraulics exists, else "epanet";
+- "auto" (default): "runze" when runze.hydraulics exists (falling back to "epanet", with a message, if it
+  fails on the network), else "epanet";
 - "none": no run.
 
 PDA pressures: the model's own when its demand model is PDA, else minimum 0 m and required = the service
@@ -61,18 +62,28 @@ def outage_pressures(network: Network, closed_links: Sequence[str], off_nodes: S
                      pattern_time: float, clock_time: float, duration: float, threshold_m: float = 14.0,
                      solver: str | None = None, inp_path: str | Path | None = None) -> PressureRun:
     """Lowest pressure (m) at every still-supplied junction over the outage; nodes below `threshold_m`."""
+    auto = (solver or os.environ.get("RUNZE_OUTAGE_SOLVER") or "auto").lower() == "auto"
     chosen = choose_solver(solver)
     run = PressureRun(chosen, threshold_m)
     if chosen == "none":
         run.message = "no pressure run requested"
         return run
-    solve = _run_runze if chosen == "runze" else _run_epanet
+    args = (pattern_time, clock_time, duration, threshold_m, inp_path)
     try:  # the outage, and the same period without it, so that nodes already low are told apart
-        pressures = solve(network, closed_links, off_nodes, pattern_time, clock_time, duration, threshold_m,
-                          inp_path)
-        baseline = solve(network, (), (), pattern_time, clock_time, duration, threshold_m, inp_path)
+        try:
+            solve = _run_runze if chosen == "runze" else _run_epanet
+            pressures = solve(network, closed_links, off_nodes, *args)
+            baseline = solve(network, (), (), *args)
+        except Exception as exc:
+            if not (auto and chosen == "runze"):
+                raise
+            # "auto": our engine failed on this network, EPANET 2.3 is the reference: use it and say so
+            run.solver = "epanet"
+            run.message = f"runze solver failed ({exc}); EPANET 2.3 used instead"
+            pressures = _run_epanet(network, closed_links, off_nodes, *args)
+            baseline = _run_epanet(network, (), (), *args)
     except Exception as exc:  # the plan is still useful without pressures: say why they are missing
-        run.message = f"pressure run failed ({chosen}): {exc}"
+        run.message = f"pressure run failed ({run.solver}): {exc}"
         return run
     off = set(off_nodes)
     keep = [n for n in network.junctions if n not in off and n in pressures]
