@@ -1,0 +1,246 @@
+"""Extended-period simulation: EPANET's runhyd/nexthyd loop (hydraul.c), with results kept in arrays.
+
+Each period: demands from patterns (and reservoir-head and pump-speed patterns), simple controls, the gradient
+solve, warnings, then the next time step — the hydraulic step shortened to the next pattern period, reporting
+time, tank full/empty time and control time, or to the first rule that fires — and the tank volumes integrated
+over it (Euler, as EPANET).  Results at reporting times are copied into preallocated arrays; DataFrames are built
+once at the end (`results.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from scipy.sparse import csgraph, csr_matrix
+
+from runze.hydraulics.compile import (
+    CLOSED,
+    OPEN,
+    PUMP,
+    QZERO,
+    XFCV,
+    XHEAD,
+    XPRESSURE,
+    Compiled,
+)
+from runze.hydraulics.controls import SimpleControls, _round, reset_pump_flow, tank_grade
+from runze.hydraulics.results import HydWarning, RawResults
+from runze.hydraulics.solver import HydState, Kernel
+
+
+def initial_state(c: Compiled, kernel: Kernel) -> HydState:
+    H = c.elev.copy()
+    H[c.tank_node] = c.tank_h0
+    st = HydState(
+        H=H, Q=np.zeros(c.nl), status=c.status0.copy(), setting=c.setting0.copy(),
+        E=np.where(c.emit_ke > 0, 1.0, 0.0), D=np.zeros(c.nj), Dfull=np.zeros(c.nj),
+        node_demand=np.zeros(c.nn), V=c.tank_v0.copy(),
+    )
+    kernel.init_flows(st)
+    return st
+
+
+def set_demands(c: Compiled, st: HydState, htime: int) -> None:
+    """EPANET's demands(): pattern-driven demands, reservoir heads and pump speeds for the period."""
+    period = (htime + c.pstart) // c.pstep
+    mult = c.pattern_factors(period)
+    if c.dem_node.size:
+        d = np.bincount(c.dem_node, c.dem_base * mult[c.dem_pat] * c.dmult, minlength=c.nj)
+    else:
+        d = np.zeros(c.nj)
+    st.Dfull[:] = d
+    st.D[:] = d
+    if c.res_node.size:
+        pat = c.res_pat >= 0
+        if pat.any():
+            st.H[c.res_node[pat]] = c.elev[c.res_node[pat]] * mult[c.res_pat[pat]]
+    pat = c.pump_speed_pat >= 0
+    for m in np.flatnonzero(pat):  # pumps with speed patterns (few)
+        k = c.pumps[m]
+        value = mult[c.pump_speed_pat[m]]
+        st.setting[k] = value
+        if value > 0 and st.status[k] <= CLOSED:
+            reset_pump_flow(c, st, k)
+            st.status[k] = OPEN
+        if value == 0 and st.status[k] > CLOSED:
+            st.status[k] = CLOSED
+
+
+def tank_levels(c: Compiled, st: HydState, tstep: int) -> None:
+    """EPANET's tanklevels(): integrate tank volumes over tstep seconds, snapping to full/empty."""
+    if c.tank_node.size == 0:
+        return
+    n = c.tank_node
+    q = st.node_demand[n]
+    v = st.V + q * tstep
+    v = np.where(v + q >= c.tank_vmax, c.tank_vmax, np.where(v - q <= c.tank_vmin, c.tank_vmin, v))
+    st.V[:] = v
+    st.H[n] = tank_grade(c, np.arange(n.size), v)
+
+
+def tank_time_step(c: Compiled, st: HydState, tstep: int) -> int:
+    """EPANET's tanktimestep(): shorten the step to the time the first tank fills or empties."""
+    if c.tank_node.size == 0:
+        return tstep
+    n = c.tank_node
+    h = st.H[n]
+    q = st.node_demand[n]
+    fill = (q > 0) & (h < c.tank_hmax)
+    drain = (q < 0) & (h > c.tank_hmin)
+    ok = (np.abs(q) > QZERO) & (fill | drain)
+    if not ok.any():
+        return tstep
+    v = np.where(fill, c.tank_vmax - st.V, c.tank_vmin - st.V)
+    t = _round(v[ok] / q[ok])
+    t = t[(t > 0) & (t < tstep)]
+    return int(t.min()) if t.size else tstep
+
+
+class Simulation:
+    """One EPS run over a compiled network; `run()` returns `RawResults` (internal units)."""
+
+    def __init__(self, c: Compiled, kernel: Kernel, controls: SimpleControls | None, rules=None,
+                 accuracy: float | None = None, progress: Callable[[int, int], None] | None = None) -> None:
+        self.c = c
+        self.kernel = kernel
+        self.controls = controls
+        self.rules = rules
+        self.accuracy = accuracy
+        self.progress = progress
+
+    def report_times(self) -> np.ndarray:
+        c = self.c
+        if c.duration <= 0:
+            return np.array([0], np.int64)
+        return np.arange(c.rstart, c.duration + 1, c.rstep, dtype=np.int64)
+
+    def run(self) -> RawResults:
+        c, kernel = self.c, self.kernel
+        st = initial_state(c, kernel)
+        times = self.report_times()
+        raw = RawResults.allocate(c, times)
+        warnings: list[HydWarning] = list(HydWarning(**w) for w in c.warnings)
+        htime = 0
+        ri = 0  # next report row
+        total_iters = 0
+        halted = False
+        while True:
+            set_demands(c, st, htime)
+            if self.controls is not None:
+                self.controls.apply(st, htime)
+            info = kernel.hydsolve(st, self.accuracy)
+            total_iters += info.iterations
+            self._warn(st, info, htime, warnings)
+            if info.error is not None:
+                raw.failed_from = htime
+                halted = True
+            elif not info.converged and c.extra_iter == -1:
+                halted = True  # EPANET's Haltflag: UNBALANCED STOP ends the run here
+            # record the reporting times covered by this period (before tank levels move on)
+            while ri < times.size and times[ri] <= htime:
+                if times[ri] == htime:
+                    raw.store(ri, st, info)
+                ri += 1
+            tstep = 0
+            pre = None
+            if htime < c.duration and not halted:
+                if ri < times.size and times[ri] < htime + c.hstep:
+                    pre = st.copy()  # a reporting time falls inside the coming step (unaligned REPORT START)
+                tstep = self._time_step(st, htime)
+            while pre is not None and ri < times.size and times[ri] < htime + tstep:
+                raw.store(ri, pre, info)
+                ri += 1
+            if self.progress is not None:
+                self.progress(htime, c.duration)
+            if tstep <= 0:
+                break
+            htime += tstep
+        raw.rows_filled = ri
+        raw.warnings = warnings
+        raw.iterations = total_iters
+        raw.final_state = st
+        return raw
+
+    def _time_step(self, st: HydState, htime: int) -> int:
+        """EPANET's timestep(): the next step, with tank levels (and rules) advanced over it."""
+        c = self.c
+        tstep = c.hstep
+        n = (htime + c.pstart) // c.pstep + 1
+        t = n * c.pstep - htime
+        if 0 < t < tstep:
+            tstep = t
+        # reporting time: EPANET's Rtime is the first multiple of Rstep after the current time
+        rt = ((htime // c.rstep) + 1) * c.rstep
+        t = rt - htime
+        if 0 < t < tstep:
+            tstep = t
+        tstep = tank_time_step(c, st, tstep)
+        if self.controls is not None:
+            tstep = self.controls.time_to_next(st, htime, tstep)
+        if self.rules is not None and self.rules.n:
+            tstep = self.rules.rule_time_step(st, htime, tstep)
+        else:
+            tank_levels(c, st, tstep)
+        return tstep
+
+    def _warn(self, st: HydState, info, htime: int, out: list[HydWarning]) -> None:
+        c = self.c
+        ids = c.node_ids
+        lids = c.link_ids
+        flagged = False
+        if info.error is not None:
+            out.append(HydWarning("cannot_solve", htime, [ids[i] for i in (info.bad_nodes or [])[:20]],
+                                  "hydraulic equations could not be solved (EPANET error 110)"))
+            return
+        if not info.converged:
+            out.append(HydWarning("unbalanced", htime, [], f"not converged after {info.iterations} trials "
+                                  f"(relative flow change {info.relerr:.3g})"))
+            flagged = True
+        elif info.iterations > c.trials:
+            out.append(HydWarning("unstable", htime, [], "system unstable: status kept changing"))
+            flagged = True
+        if not c.pda:
+            nj = c.nj
+            neg = np.flatnonzero((st.H[:nj] < c.elev[:nj]) & (st.node_demand[:nj] > 0.0))
+            if neg.size:
+                out.append(HydWarning("negative_pressure", htime, [ids[i] for i in neg],
+                                      "negative pressures at junctions with demand"))
+                flagged = True
+        v = c.valves
+        bad = v[(st.status[v] == XFCV) | (st.status[v] == XPRESSURE)]
+        if bad.size:
+            out.append(HydWarning("valve_cannot_deliver", htime, [lids[k] for k in bad],
+                                  "valves cannot deliver their flow or pressure setting"))
+            flagged = True
+        p = c.pumps
+        xh = p[st.status[p] == XHEAD]
+        if xh.size:
+            out.append(HydWarning("pump_cannot_deliver_head", htime, [lids[k] for k in xh],
+                                  "pumps cannot deliver the head asked of them (closed)"))
+            flagged = True
+        xf = p[(st.status[p] >= OPEN) & (st.Q[p] > c.pump_qmax)]
+        if xf.size:
+            out.append(HydWarning("pump_cannot_deliver_flow", htime, [lids[k] for k in xf],
+                                  "pumps run beyond the end of their curves"))
+            flagged = True
+        if flagged:
+            disc = disconnected_nodes(c, st)
+            if disc.size:
+                out.append(HydWarning("disconnected", htime, [ids[i] for i in disc],
+                                      "junctions with demand cut off from every tank and reservoir"))
+
+
+def disconnected_nodes(c: Compiled, st: HydState) -> np.ndarray:
+    """Junctions with positive demand not reachable from a tank or reservoir through open links."""
+    open_ = st.status > CLOSED
+    a, b = c.n1[open_], c.n2[open_]
+    g = csr_matrix((np.ones(a.size), (a, b)), shape=(c.nn, c.nn))
+    ncomp, label = csgraph.connected_components(g, directed=False)
+    fed = np.zeros(ncomp, bool)
+    fed[label[c.nj:]] = True
+    dem = st.Dfull > 0
+    return np.flatnonzero(dem & ~fed[label[: c.nj]])
+
+
+__all__ = ["Simulation", "initial_state", "PUMP"]

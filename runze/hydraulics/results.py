@@ -1,0 +1,150 @@
+"""Simulation results: preallocated arrays filled during the run, SI DataFrames built once at the end.
+
+`Results.node[...]` and `Results.link[...]` are DataFrames indexed by reporting time in seconds, one column per
+element id as in the file, SI units:
+
+* node: head (m), pressure (m of water above the node), demand (m³/s: junction outflow = delivered demand +
+  emitter flow, as EPANET's EN_DEMAND; tank/reservoir net inflow, negative when supplying), leak (m³/s, emitter
+  outflow).
+* link: flow (m³/s, 0 when closed, as EPANET reports), velocity (m/s, 0 for pumps and closed links), headloss
+  (m, H_start − H_end for open links, 0 when closed; pumps negative = head gain), status (EPANET's status codes:
+  0 closed/cannot deliver head, 1 temporarily closed, 2 closed, 3 open, 4 active, 5 open beyond flow limit,
+  6 FCV cannot hold its flow, 7 PRV/PSV cannot hold its pressure), setting (pump speed, valve setting in SI,
+  pipe roughness; NaN when a valve is fixed open/closed).
+
+`Results.warnings` lists `HydWarning(kind, time, elements, message)`; `Results.ok` is False when any period
+could not be solved or did not converge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from runze.hydraulics.compile import CFS, CLOSED, MISSING, PUMP, Compiled, valve_setting_si
+from runze.network.units import FT
+
+SEVERE = ("cannot_solve", "unbalanced")
+
+
+@dataclass
+class HydWarning:
+    kind: str
+    time: int
+    elements: list[str] = field(default_factory=list)
+    message: str = ""
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "time": self.time, "elements": list(self.elements), "message": self.message}
+
+
+@dataclass
+class RawResults:
+    """Internal-unit arrays, one row per reporting time."""
+
+    times: np.ndarray
+    H: np.ndarray
+    node_demand: np.ndarray
+    E: np.ndarray
+    Q: np.ndarray
+    status: np.ndarray
+    setting: np.ndarray
+    iters: np.ndarray
+    relerr: np.ndarray
+    rows_filled: int = 0
+    failed_from: int | None = None
+    warnings: list = field(default_factory=list)
+    iterations: int = 0
+    final_state: object = None
+
+    @classmethod
+    def allocate(cls, c: Compiled, times: np.ndarray) -> RawResults:
+        r = times.size
+        return cls(times=times, H=np.full((r, c.nn), np.nan), node_demand=np.full((r, c.nn), np.nan),
+                   E=np.full((r, c.nj), np.nan), Q=np.full((r, c.nl), np.nan),
+                   status=np.full((r, c.nl), -1, np.int8), setting=np.full((r, c.nl), np.nan),
+                   iters=np.zeros(r, np.int64), relerr=np.full(r, np.nan))
+
+    def store(self, row: int, st, info) -> None:
+        self.H[row] = st.H
+        self.node_demand[row] = st.node_demand
+        self.E[row] = st.E
+        self.Q[row] = st.Q
+        self.status[row] = st.status
+        self.setting[row] = st.setting
+        self.iters[row] = info.iterations
+        self.relerr[row] = info.relerr
+
+
+@dataclass
+class Results:
+    node: dict[str, pd.DataFrame]
+    link: dict[str, pd.DataFrame]
+    warnings: list[HydWarning]
+    ok: bool
+    iterations: pd.Series
+    compiled: Compiled | None = None
+
+    @property
+    def times(self) -> np.ndarray:
+        return self.node["head"].index.to_numpy()
+
+    def warnings_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([w.as_dict() for w in self.warnings], columns=["kind", "time", "elements", "message"])
+
+    def to_long(self) -> pd.DataFrame:
+        """All results in one long table: time, element kind, id, quantity, value (for parquet/csv)."""
+        parts = []
+        for kind, tables in (("node", self.node), ("link", self.link)):
+            for name, df in tables.items():
+                long = df.rename_axis("time").reset_index().melt(id_vars="time", var_name="id", value_name="value")
+                long.insert(1, "element", kind)
+                long.insert(3, "quantity", name)
+                long["value"] = long["value"].astype(float)
+                parts.append(long)
+        return pd.concat(parts, ignore_index=True)
+
+
+def build_results(c: Compiled, raw: RawResults) -> Results:
+    """Convert to SI and wrap in DataFrames (done once per run)."""
+    idx = pd.Index(raw.times, name="time")
+    nodes, links = c.node_ids, c.link_ids
+    elev = c.elev
+    head = raw.H * FT
+    pressure = (raw.H - elev) * FT
+    demand = raw.node_demand * CFS
+    leak = np.zeros_like(demand)
+    leak[:, : c.nj] = raw.E * CFS
+    closed = raw.status <= CLOSED
+    q = np.where(closed, 0.0, raw.Q) * CFS
+    area = np.pi * (c.diam * FT) ** 2 / 4.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vel = np.where((c.ltype == PUMP) | closed | (area <= 0), 0.0, np.abs(q) / area)
+    hl = np.where(closed, 0.0, (raw.H[:, c.n1] - raw.H[:, c.n2]) * FT)
+    setting = raw.setting.copy()
+    valves = c.valves
+    setting[:, valves] = valve_setting_si(c.ltype[valves], raw.setting[:, valves])
+    pipes = c.pipes
+    if c.headloss == "D-W":
+        setting[:, pipes] = raw.setting[:, pipes] * FT
+    setting[raw.setting == MISSING] = np.nan
+    unfilled = np.isnan(raw.H[:, 0]) if raw.H.shape[1] else np.zeros(len(raw.times), bool)
+    status = pd.DataFrame(raw.status, index=idx, columns=links)
+    node = {
+        "head": pd.DataFrame(head, index=idx, columns=nodes),
+        "pressure": pd.DataFrame(pressure, index=idx, columns=nodes),
+        "demand": pd.DataFrame(demand, index=idx, columns=nodes),
+        "leak": pd.DataFrame(leak, index=idx, columns=nodes),
+    }
+    link = {
+        "flow": pd.DataFrame(q, index=idx, columns=links),
+        "velocity": pd.DataFrame(vel, index=idx, columns=links),
+        "headloss": pd.DataFrame(hl, index=idx, columns=links),
+        "status": status,
+        "setting": pd.DataFrame(setting, index=idx, columns=links),
+    }
+    ok = not any(w.kind in SEVERE for w in raw.warnings) and not unfilled.any()
+    return Results(node=node, link=link, warnings=list(raw.warnings), ok=ok,
+                   iterations=pd.Series(raw.iters, index=idx, name="iterations"), compiled=c)

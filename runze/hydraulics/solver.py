@@ -1,0 +1,389 @@
+"""The gradient (Todini-Pilati) iteration for one time period, as EPANET's hydsolver.c, vectorised.
+
+`Kernel` holds everything that depends only on topology (incidence matrices, the junction-matrix pattern and
+its symbolic factorisation, index sets of element types); it is built once per network and reused for every
+period and every scenario.  `HydState` is the mutable solution (heads, flows, statuses, settings, emitter and
+demand flows, tank volumes).  `Kernel.hydsolve(state)` runs EPANET's loop: linearise every element, assemble
+and solve A·H = F for junction heads, update flows, apply valve status rules every trial and the other status
+rules every CheckFreq trials up to MaxCheck, stop when Σ|ΔQ| / Σ|Q| ≤ accuracy and no status changes.
+
+The per-trial work is a fixed number of whole-array numpy operations and one numeric LDLᵀ refactorisation: no
+Python loop over nodes or links.  Batch mode can add a leading scenario axis to the `HydState` arrays and keep
+the same pattern and ordering.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from runze.hydraulics import coeffs
+from runze.hydraulics.compile import (
+    ACTIVE,
+    CBIG,
+    CLOSED,
+    CONST_HP,
+    FCV,
+    MISSING,
+    PRV,
+    PSV,
+    PUMP,
+    QZERO,
+    XFCV,
+    XPRESSURE,
+    Compiled,
+)
+from runze.hydraulics.smatrix import Factor, MatrixPattern, SingularMatrix
+from runze.hydraulics.status import StatusRules
+
+PDA_QTOL = 0.0001  # cfs, EPANET's PDA demand convergence tolerance
+
+
+@dataclass
+class HydState:
+    """The solution being iterated (EPANET internal units)."""
+
+    H: np.ndarray  # node heads, ft
+    Q: np.ndarray  # link flows, cfs
+    status: np.ndarray  # int8 status codes
+    setting: np.ndarray  # speed / valve setting / MISSING
+    E: np.ndarray  # emitter flows per junction
+    D: np.ndarray  # delivered demand per junction (PDA) or full demand
+    Dfull: np.ndarray  # full (required) demand per junction
+    node_demand: np.ndarray  # per node: junction outflow, tank/reservoir net inflow
+    V: np.ndarray  # tank volumes, ft³
+    time: int = 0
+
+    def copy(self) -> HydState:
+        return HydState(*(getattr(self, f).copy() for f in
+                          ("H", "Q", "status", "setting", "E", "D", "Dfull", "node_demand", "V")), self.time)
+
+
+@dataclass
+class SolveInfo:
+    iterations: int
+    relerr: float
+    converged: bool
+    error: str | None = None  # "singular" when the matrix could not be factorised
+    bad_nodes: np.ndarray | None = None
+
+
+def _incidence(rows: np.ndarray, nrows: int, ncols: int, vals: np.ndarray) -> sp.csr_matrix:
+    return sp.csr_matrix((vals, (rows, np.arange(ncols))), shape=(nrows, ncols))
+
+
+class Kernel:
+    """Topology-dependent structures for the gradient method (built once)."""
+
+    def __init__(self, c: Compiled, controls=None, backend: str | None = None) -> None:
+        self.c = c
+        nj, nl = c.nj, c.nl
+        n1, n2 = c.n1, c.n2
+        # junction incidence: rows are junctions, fixed-grade ends dropped
+        j1 = n1 < nj
+        j2 = n2 < nj
+        ones = np.ones(nl)
+        inc = _incidence(np.where(j1, n1, 0), nj, nl, np.where(j1, ones, 0.0)) - \
+            _incidence(np.where(j2, n2, 0), nj, nl, np.where(j2, ones, 0.0))
+        absinc = abs(inc)
+        inc.eliminate_zeros()
+        absinc.eliminate_zeros()
+        self.inc = inc.tocsr()  # +1 at n1, -1 at n2 (junctions only)
+        self.absinc = absinc.tocsr()
+        # links with one fixed-grade end: F[junction] += P * H[fixed end]
+        fx1 = np.flatnonzero(j1 & ~j2)
+        fx2 = np.flatnonzero(~j1 & j2)
+        self.fx_links = np.concatenate([fx1, fx2])
+        self.fx_row = np.concatenate([n1[fx1], n2[fx2]])
+        self.fx_other = np.concatenate([n2[fx1], n1[fx2]])
+        # flows into fixed-grade nodes
+        self.fg_links = np.flatnonzero(~j1 | ~j2)
+        self.pattern = MatrixPattern(nj, n1, n2)
+        self.factor = Factor(self.pattern, backend)
+        self.jj = self.pattern.jj_links
+        # slices by element type (model order: pipes, pumps, valves)
+        npipe = c.pipes.size
+        npump = c.pumps.size
+        self.sl_pipe = slice(0, npipe)
+        self.sl_pump = slice(npipe, npipe + npump)
+        self.sl_valve = slice(npipe + npump, nl)
+        vt = c.ltype[self.sl_valve]
+        self.valve_types = vt
+        self.valve_km = c.km[self.sl_valve]
+        self.valve_diam = c.diam[self.sl_valve]
+        self.ctrl = np.flatnonzero(np.isin(c.ltype, (PRV, PSV, FCV)))  # control valves (link index)
+        self.hp_pumps = c.pumps[c.ptype == CONST_HP]
+        self.emitters = np.flatnonzero(c.emit_ke > 0)
+        self.em_ke = c.emit_ke[self.emitters]
+        self.rules = StatusRules(c, controls)
+        self.P = np.zeros(nl)
+        self.Y = np.zeros(nl)
+
+    # ---- linearisation and assembly --------------------------------------------------------------------
+    def _link_coeffs(self, st: HydState) -> None:
+        c = self.c
+        P, Y = self.P, self.Y
+        sl = self.sl_pipe
+        coeffs.pipe_coeffs(c, st.Q[sl], st.status[sl], P[sl], Y[sl])
+        sl = self.sl_pump
+        if sl.stop > sl.start:
+            coeffs.pump_coeffs(c, st.Q[sl], st.status[sl], st.setting[sl], P[sl], Y[sl])
+        sl = self.sl_valve
+        if sl.stop > sl.start:
+            coeffs.valve_coeffs(c, self.valve_types, self.valve_km, self.valve_diam, st.Q[sl], st.status[sl],
+                                st.setting[sl], P[sl], Y[sl])
+
+    def _assemble(self, st: HydState):
+        """Matrix data and right-hand side for the junction heads; also sets P, Y of control valves."""
+        c = self.c
+        nj = c.nj
+        self._link_coeffs(st)
+        P, Y, Q = self.P, self.Y, st.Q
+        Pm = P
+        Yq = Y - Q  # what each link adds to F at its start node (minus at its end node)
+        diag_extra = np.zeros(nj)
+        F = np.zeros(nj)
+        ctrl = self.ctrl
+        if ctrl.size:
+            cset = st.setting[ctrl] != MISSING
+            if cset.any():
+                Pm = P.copy()
+                k = ctrl[cset]
+                kt = c.ltype[k]
+                ks = st.status[k]
+                kn1, kn2 = c.n1[k], c.n2[k]
+                # valves not ACTIVE behave as open/closed valves (valvecoeff) inside the matrix
+                act = ks == ACTIVE
+                q = Q[k]
+                pv, yv = coeffs.valve_open_coeffs(c.km[k], q, ks <= CLOSED)
+                Pm[k] = np.where(act, 0.0, pv)
+                P[k] = Pm[k]
+                Y[k] = yv
+                Yq[k] = yv - q
+                # Xflow for the valves' own rules excludes every control valve with a setting (EPANET)
+                qreg = Q.copy()
+                qreg[k] = 0.0
+                xflow = -(self._inc_full() @ qreg)
+                xflow[:nj] -= st.D
+                if self.emitters.size:
+                    xflow[self.emitters] -= st.E[self.emitters]
+                fcv = act & (kt == FCV)
+                if fcv.any():
+                    kf = k[fcv]
+                    qs = st.setting[kf]
+                    np.subtract.at(xflow, c.n1[kf], qs)
+                    np.add.at(xflow, c.n2[kf], qs)
+                    Y[kf] = Q[kf] - qs
+                    Pm[kf] = 1.0 / CBIG
+                    P[kf] = 1.0 / CBIG
+                    Yq[kf] = -qs
+                prv = act & (kt == PRV)
+                if prv.any():
+                    kp = k[prv]
+                    x2 = xflow[kn2[prv]]
+                    hset = c.elev[kn2[prv]] + st.setting[kp]
+                    Y[kp] = Q[kp] + x2
+                    Yq[kp] = 0.0
+                    np.add.at(F, kn2[prv], hset * CBIG)
+                    np.add.at(diag_extra, kn2[prv], CBIG)
+                    np.add.at(F, kn1[prv], np.minimum(x2, 0.0))
+                psv = act & (kt == PSV)
+                if psv.any():
+                    ks_ = k[psv]
+                    x1 = xflow[kn1[psv]]
+                    hset = c.elev[kn1[psv]] + st.setting[ks_]
+                    Y[ks_] = Q[ks_] - x1
+                    Yq[ks_] = 0.0
+                    P[ks_] = 0.0
+                    Pm[ks_] = 1.0 / CBIG
+                    np.add.at(F, kn1[psv], hset * CBIG)
+                    np.add.at(diag_extra, kn1[psv], CBIG)
+                    np.add.at(F, kn2[psv], np.maximum(x1, 0.0))
+        diag = self.absinc @ Pm
+        diag += diag_extra
+        F += self.inc @ Yq
+        if self.fx_links.size:
+            F += np.bincount(self.fx_row, Pm[self.fx_links] * st.H[self.fx_other], minlength=nj)
+        # emitters: fictitious pipe to a reservoir at the junction's elevation
+        if self.emitters.size:
+            e = self.emitters
+            hl, hg = coeffs.emitter_headloss(c, self.em_ke, st.E[e])
+            diag[e] += 1.0 / hg
+            F[e] += (hl + c.elev[e]) / hg - st.E[e]
+        if c.pda:
+            dj = np.flatnonzero(st.Dfull > 0.0)
+            if dj.size:
+                hl, hg = coeffs.demand_headloss(c, st.D[dj], st.Dfull[dj], c.preq - c.pmin)
+                ok = hg > 0.0
+                dj2, hl, hg = dj[ok], hl[ok], hg[ok]
+                diag[dj2] += 1.0 / hg
+                F[dj2] += (hl + c.elev[dj2] + c.pmin) / hg
+        F -= st.D
+        data = self.pattern.assemble(Pm[self.jj], diag)
+        return data, F
+
+    def _inc_full(self):
+        if not hasattr(self, "_incf"):
+            c = self.c
+            nl = c.nl
+            self._incf = (_incidence(c.n1, c.nn, nl, np.ones(nl)) - _incidence(c.n2, c.nn, nl, np.ones(nl))).tocsr()
+        return self._incf
+
+    # ---- flow updates -------------------------------------------------------------------------------
+    def _new_flows(self, st: HydState, relax: float) -> float:
+        c = self.c
+        dh = st.H[c.n1] - st.H[c.n2]
+        dq = self.Y - self.P * dh
+        if relax != 1.0:
+            dq *= relax
+        if self.hp_pumps.size:
+            k = self.hp_pumps
+            over = dq[k] > st.Q[k]
+            dq[k] = np.where(over, st.Q[k] / 2.0, dq[k])
+        st.Q -= dq
+        qsum = float(np.abs(st.Q).sum())
+        dqsum = float(np.abs(dq).sum())
+        self.max_dq = float(np.abs(dq).max()) if dq.size else 0.0
+        # net inflow to fixed-grade nodes
+        nd = st.node_demand
+        nd[c.nj:] = 0.0
+        k = self.fg_links
+        if k.size:
+            qo = np.where(st.status[k] > CLOSED, st.Q[k], 0.0)
+            n1k, n2k = c.n1[k], c.n2[k]
+            m1 = n1k >= c.nj
+            m2 = n2k >= c.nj
+            nd -= np.bincount(n1k[m1], qo[m1], minlength=c.nn)
+            nd += np.bincount(n2k[m2], qo[m2], minlength=c.nn)
+        if self.emitters.size:
+            e = self.emitters
+            hl, hg = coeffs.emitter_headloss(c, self.em_ke, st.E[e])
+            dqe = (hl - (st.H[e] - c.elev[e])) / hg * relax
+            st.E[e] -= dqe
+            qsum += float(np.abs(st.E[e]).sum())
+            dqsum += float(np.abs(dqe).sum())
+            self.max_dq = max(self.max_dq, float(np.abs(dqe).max()))
+        if c.pda:
+            dj = np.flatnonzero(st.Dfull > 0.0)
+            if dj.size:
+                dp = max(c.preq - c.pmin, 0.1)  # EPANET's MINPDIFF guard
+                hl, hg = coeffs.demand_headloss(c, st.D[dj], st.Dfull[dj], dp)
+                dqd = (hl - (st.H[dj] - c.elev[dj] - c.pmin)) / hg * relax
+                lim = 0.4 * st.Dfull[dj]
+                dqd = np.where(np.abs(dqd) > lim, 0.4 * np.sign(dqd) * st.Dfull[dj], dqd)
+                st.D[dj] -= dqd
+                qsum += float(np.abs(st.D[dj]).sum())
+                dqsum += float(np.abs(dqd).sum())
+                self.max_dq = max(self.max_dq, float(np.abs(dqd).max()))
+        return dqsum / qsum if qsum > c.accuracy else dqsum
+
+    def _pda_converged(self, st: HydState) -> bool:
+        c = self.c
+        dj = np.flatnonzero(st.Dfull > 0.0)
+        if dj.size == 0:
+            return True
+        p = st.H[dj] - c.elev[dj]
+        dp = c.preq - c.pmin
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = np.clip((p - c.pmin) / dp, 0.0, None)
+            q = np.where(p <= c.pmin, 0.0, np.where(p >= c.preq, st.Dfull[dj], st.Dfull[dj] * r ** c.pexp))
+        return bool(np.all(np.abs(q - st.D[dj]) <= PDA_QTOL))
+
+    def _head_error(self, st: HydState) -> float:
+        c = self.c
+        self._link_coeffs(st)
+        ok = (st.status > CLOSED) & (self.P != 0.0)
+        dh = st.H[c.n1] - st.H[c.n2]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            err = np.abs(dh - self.Y / self.P)
+        return float(err[ok].max()) if ok.any() else 0.0
+
+    def _converged(self, st: HydState, relerr: float, accuracy: float) -> bool:
+        c = self.c
+        if relerr > accuracy:
+            return False
+        if c.head_error > 0.0 and self._head_error(st) > c.head_error:
+            return False
+        if c.flow_change > 0.0 and self.max_dq > c.flow_change:
+            return False
+        if c.pda:
+            return self._pda_converged(st)
+        return True
+
+    def _bad_valve(self, st: HydState, node: int) -> bool:
+        """EPANET's badvalve(): an active control valve at an unsolvable node is forced open (XFCV/XPRESSURE)."""
+        c = self.c
+        for k in self.ctrl:
+            if c.n1[k] == node or c.n2[k] == node:
+                if st.status[k] == ACTIVE:
+                    st.status[k] = XFCV if c.ltype[k] == FCV else XPRESSURE
+                    return True
+                return False
+        return False
+
+    # ---- the loop -----------------------------------------------------------------------------------
+    def hydsolve(self, st: HydState, accuracy: float | None = None) -> SolveInfo:
+        c = self.c
+        acc = c.accuracy if accuracy is None else accuracy
+        rules = self.rules
+        nextcheck = c.check_freq
+        maxtrials = c.trials + (c.extra_iter if c.extra_iter > 0 else 0)
+        it = 1
+        relax = 1.0
+        relerr = 0.0
+        error = None
+        bad = None
+        while it <= maxtrials:
+            data, F = self._assemble(st)
+            try:
+                st.H[: c.nj] = self.factor.solve(data, F)
+            except SingularMatrix as exc:
+                node = int(exc.rows[0]) if exc.rows.size else -1
+                if node >= 0 and self._bad_valve(st, node):
+                    continue
+                error, bad = "singular", exc.rows
+                break
+            relerr = self._new_flows(st, relax)
+            relax = 1.0  # damping applies to the next update, as EPANET's RelaxFactor
+            valve_change = False
+            if c.damp_limit > 0.0:
+                if relerr <= c.damp_limit:
+                    relax = 0.6
+                    valve_change = rules.valve_status(st)
+            else:
+                valve_change = rules.valve_status(st)
+            if self._converged(st, relerr, acc):
+                if it > c.trials:
+                    break
+                change = valve_change
+                if rules.link_status(st):
+                    change = True
+                if rules.pressure_switch(st):
+                    change = True
+                if not change:
+                    break
+                nextcheck = it + c.check_freq
+            elif it <= c.max_check and it == nextcheck:
+                rules.link_status(st)
+                nextcheck += c.check_freq
+            it += 1
+        # reported junction outflow = delivered demand + emitter flow
+        nj = c.nj
+        st.node_demand[:nj] = st.D + st.E
+        converged = error is None and it <= maxtrials and relerr <= acc
+        return SolveInfo(iterations=min(it, maxtrials), relerr=relerr, converged=converged, error=error,
+                         bad_nodes=bad)
+
+    def init_flows(self, st: HydState) -> None:
+        """Initial flows as EPANET's initlinkflow: pump design flow, 1 ft/s elsewhere, ~0 when closed."""
+        c = self.c
+        q = np.pi * c.diam**2 / 4.0
+        k = c.pumps
+        q[k] = st.setting[k] * c.pump_q0
+        q[st.status <= CLOSED] = QZERO
+        st.Q[:] = q
+
+
+__all__ = ["Kernel", "HydState", "SolveInfo", "PUMP"]
