@@ -40,8 +40,11 @@ def test_plan_command_writes_json_with_sidecar_valves(loop_inp, tmp_path):
 def test_plan_command_with_valve_csv_and_broken_valve(loop_inp, tmp_path):
     csv_path = tmp_path / "valves.csv"
     csv_path.write_text("valve,link,node\nA1,P1,J1\nA2,P2,J3\nA3,P5,J3\n")
+    records = tmp_path / "customers.csv"
+    records.write_text("id,name,node,category\nC1,张三,J5,residential\nC2,李四,J2,residential\nC3,王五,XX,shop\n")
     out = tmp_path / "plan.json"
     r = runner.invoke(app, ["outage", "plan", str(loop_inp), "--pipe", "P1", "--valves", str(csv_path),
+                            "--customers", str(records), "--at", "0.25",
                             "--broken", "A2", "--hours", "2", "--solver", "none", "--allow-large",
                             "--json", str(out)])
     assert r.exit_code == 0, r.output
@@ -51,6 +54,8 @@ def test_plan_command_with_valve_csv_and_broken_valve(loop_inp, tmp_path):
     assert sorted(d["isolated_nodes"]) == ["J1", "J2", "J3", "J4", "R"] and sorted(d["unintended_nodes"]) == [
         "J5", "J6"]
     assert sorted(d["segment_without_broken"]["valves_to_close"]) == ["A1", "A2"]
+    assert d["position"] == 0.25
+    assert {(c["id"], c["cause"]) for c in d["affected_customers"]} == {("C1", "unintended"), ("C2", "isolated")}
 
 
 @pytest.mark.parametrize("args,message", [
@@ -101,3 +106,17 @@ def test_outage_pressure_run_shows_nodes_pushed_below_service_pressure():
     assert {r["node"] for r in out.low_nodes} == {"J3", "J5", "J6"}
     assert all(r["newly_low"] and r["min_pressure_m"] < r["baseline_min_pressure_m"] for r in out.low_nodes)
     assert out.min_pressure_m["J5"] < base.min_pressure_m["J5"] - 1.0
+
+
+def test_runze_solver_matches_epanet_on_the_outage():
+    pytest.importorskip("runze.hydraulics")
+    net = loop_network()
+    net.reservoirs["R"].head = 27.0
+    net.junctions["J5"].demands[0].base = 0.04
+    noon = 12 * 3600.0
+    ours = outage_pressures(net, ["P1", "P2"], ["J2"], noon, noon, 3 * 3600.0, solver="runze")
+    ref = outage_pressures(net, ["P1", "P2"], ["J2"], noon, noon, 3 * 3600.0, solver="epanet")
+    assert ours.solver == "runze" and ref.solver == "epanet" and not ours.message
+    assert ours.min_pressure_m.keys() == ref.min_pressure_m.keys()
+    for node, p in ref.min_pressure_m.items():
+        assert ours.min_pressure_m[node] == pytest.approx(p, abs=1e-3)

@@ -67,6 +67,18 @@ def _parse_start(start: str | None) -> datetime | None:
     return None
 
 
+def _read_records(path: Path) -> list[dict[str, str]]:
+    import csv
+
+    from runze.network.errors import NetworkError
+
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        if "node" not in [f.strip().lower() for f in (reader.fieldnames or [])]:
+            raise NetworkError(f"{path}: line 1: no 'node' column in the customer records")
+        return [{k.strip().lower(): (v or "").strip() for k, v in row.items() if k} for row in reader]
+
+
 def _broken(broken: str) -> list[str]:
     return [b.strip() for b in broken.split(",") if b.strip()]
 
@@ -87,8 +99,11 @@ def _guard(func, *args: Any, **kwargs: Any) -> Any:
 def plan_cmd(
     network: Path = typer.Argument(..., help="EPANET .inp file"),
     pipe: str = typer.Option(..., "--pipe", help="pipe to repair"),
+    at: float | None = typer.Option(None, "--at", help="point on the pipe, 0..1 from its first node"),
     valves: Path | None = typer.Option(None, "--valves", help="CSV with columns valve,link,node"),
     broken: str = typer.Option("", "--broken", help="broken/inaccessible valves, comma-separated"),
+    customers: Path | None = typer.Option(None, "--customers",
+                                          help="customer records CSV (node column required; id,name,... kept)"),
     start: str | None = typer.Option(None, "--start", help="start, ISO (local China time if no offset)"),
     hours: float = typer.Option(4.0, "--hours", help="duration of the repair in hours"),
     json_out: Path | None = typer.Option(None, "--json", help="write the plan here"),
@@ -103,11 +118,12 @@ def plan_cmd(
 
     planner = _guard(_planner, network, valves, max_share)
     when = _parse_start(start)
+    records = _guard(_read_records, customers) if customers is not None else None
     result = _guard(planner.plan, pipe=pipe, start=when, hours=hours, broken=_broken(broken), solver=solver,
-                    threshold_m=threshold, notice_hours=notice_hours)
+                    threshold_m=threshold, notice_hours=notice_hours, position=at)
     data = result.to_dict()
     data["notice"] = notice(result, notice_hours=notice_hours, tz=planner.tz)
-    data["affected_customers"] = affected_customers(result)
+    data["affected_customers"] = affected_customers(result, records)
     large = result.share_of_network > max_share
     typer.echo(f"pipe {pipe}: close {', '.join(result.valves_to_close) or '-'}"
                + (f"; stop pumps {', '.join(result.pumps_to_stop)}" if result.pumps_to_stop else ""))

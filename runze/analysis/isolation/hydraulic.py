@@ -134,7 +134,7 @@ def _run_runze(network: Network, closed_links: Sequence[str], off_nodes: Sequenc
 
     net = _outage_copy(network, closed_links, off_nodes, pattern_time, clock_time, duration, threshold_m)
     results = runze.simulate(net, duration=net.options.time.duration, pda=True)
-    pressure = results.pressure  # DataFrame: time x node, m
+    pressure = results.node["pressure"]  # DataFrame: time x node, m
     return {str(k): float(v) for k, v in pressure.min(axis=0).items()}
 
 

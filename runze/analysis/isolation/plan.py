@@ -38,6 +38,7 @@ class OutageInputError(NetworkError):
 class RepairPlan:
     target: str  # the pipe (or node) under repair
     target_kind: str
+    position: float | None  # where on the pipe (0 at node1 .. 1 at node2), as given; same segment anywhere
     start: datetime
     end: datetime
     valves_to_close: list[str]
@@ -136,8 +137,14 @@ class OutagePlanner:
     def plan(self, pipe: str | None = None, node: str | None = None, start: datetime | None = None,
              hours: float = 4.0, broken: Iterable[str] = (), solver: str | None = None,
              threshold_m: float = 14.0, notice_hours: float = 24.0, now: datetime | None = None,
-             telemetry: Mapping[str, Any] | None = None) -> RepairPlan:
-        """The repair plan for work on `pipe` (or `node`) from `start` for `hours`."""
+             telemetry: Mapping[str, Any] | None = None, position: float | None = None) -> RepairPlan:
+        """The repair plan for work on `pipe` (or `node`) from `start` for `hours`.
+
+        `position` (0..1 along the pipe from its first node) records a point on the pipe: valves sit only at
+        pipe ends, so the whole pipe is in one segment and the point does not change what is shut.
+        """
+        if position is not None and not (0.0 <= position <= 1.0):
+            raise OutageInputError(f"position {position}: give a fraction of the pipe's length between 0 and 1")
         if not (hours > 0):
             raise OutageInputError(f"duration {hours} h: a repair must last more than 0 hours")
         if hours > MAX_HOURS:
@@ -235,7 +242,7 @@ class OutagePlanner:
 
         dmas = sorted({self.node_dma[n] for n in affected_ids if n in self.node_dma})
         return RepairPlan(
-            target=target, target_kind=kind, start=start, end=end,
+            target=target, target_kind=kind, position=position, start=start, end=end,
             valves_to_close=valves_to_close, closers=closer_rows, already_closed=already_closed,
             pumps_to_stop=pumps_to_stop, isolated_segments=[s], unintended_segments=unintended.tolist(),
             isolated_nodes=[g.node_ids[i] for i in iso_nodes], isolated_links=[g.link_ids[i] for i in iso_links],
