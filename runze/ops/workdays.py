@@ -93,7 +93,7 @@ class WorkdayCalendar:
     def load(cls, path: str | Path | None = None, **overrides) -> WorkdayCalendar:
         """From a JSON file; without a path, the packaged ``cn_holidays.json``."""
         if path is None:
-            text = resources.files("runze.ops").joinpath("data/cn_holidays.json").read_text(encoding="utf-8")
+            text = resources.files("runze.ops.data").joinpath("cn_holidays.json").read_text(encoding="utf-8")
         else:
             text = Path(path).read_text(encoding="utf-8")
         return cls.from_dict(json.loads(text), **overrides)
