@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=20, ge=0)
     # argon2 cost; tests lower it so that creating users is quick (the defaults are argon2-cffi's own)
     argon2_time_cost: int = Field(default=3, ge=1)
-    argon2_memory_kib: int = Field(default=65536, ge=8)
+    argon2_memory_kib: int = Field(default=65536, ge=64)
     page_limit_max: int = Field(default=500, ge=1)
     echo_sql: bool = False
 

@@ -13,6 +13,8 @@ MESSAGES = {
     "error": "错误 / error",
     "listening": "Runze 服务地址 / serving at",
     "docs": "接口文档 / API docs",
+    "dev_secret": "警告：使用开发用密钥，生产环境请设置 RUNZE_SECRET_KEY / warning: development secret key in use; "
+    "set RUNZE_SECRET_KEY in production",
 }
 
 
@@ -57,6 +59,10 @@ def serve(
     except Exception as exc:
         typer.echo(f"{MESSAGES['error']}: cannot open the database: {type(exc).__name__}: {exc}", err=True)
         raise typer.Exit(code=2) from None
+    from runze.settings import DEV_SECRET_KEY
+
+    if settings.secret_key == DEV_SECRET_KEY:
+        typer.echo(MESSAGES["dev_secret"], err=True)
     app = create_app(settings, database=database)
     url = f"http://{settings.host}:{settings.port}"
     typer.echo(f"{MESSAGES['listening']}: {url}  ({MESSAGES['docs']}: {url}/docs)")

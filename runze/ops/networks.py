@@ -35,7 +35,7 @@ def parse_sidecar(sidecar_text: str | bytes | None, filename: str = "sidecar.jso
         data = json.loads(sidecar_text)
     except json.JSONDecodeError as exc:
         raise InvalidInput(
-            f"{filename}: line {exc.lineno} column {exc.colno}: {exc.msg}",
+            f"{filename}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
             message_zh=f"{filename} 不是有效的 JSON",
             details={"file": filename, "line": exc.lineno, "column": exc.colno},
         ) from exc

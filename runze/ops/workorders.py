@@ -93,9 +93,15 @@ def refusal(
     if status in FINAL_STATES:
         return (f"the work order is {status}: it takes no further steps", f"工单已{_ZH_STATE[status]}，不能再变更")
     if (status, target) not in EDGES:
-        nxt = ", ".join(legal_next(kind, status, isolated=isolated))
+        nxt = ", ".join(t for t in STATES if (status, t) in EDGES and _guard(kind, status, t, isolated, True, "-") is None)
         return (f"cannot go from {status} to {target}; next steps from {status}: {nxt}",
                 f"不能从{_ZH_STATE[status]}转为{_ZH_STATE[target]}")
+    return _guard(kind, status, target, isolated, has_crew, reason)
+
+
+def _guard(kind: str, status: str, target: str, isolated: bool, has_crew: bool, reason: str | None
+           ) -> tuple[str, str] | None:
+    """The conditions on an edge of the graph (kind, crew, isolation, cancel reason)."""
     if target == "dispatched" and not has_crew:
         return ("assign a crew to dispatch the work order", "派单前须指定班组")
     if (status, target) == ("on_site", "repaired") and kind in REPAIR_KINDS:
