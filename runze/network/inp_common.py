@@ -111,8 +111,8 @@ def parse_time(tokens: list[str], field: str = "time", clock: bool = False) -> f
             unit_factor = TIME_UNITS.get(unit[:3])
             if unit_factor is None:
                 raise BadValue(field, f"unknown time unit {tokens[1]!r}", expected)
-    if hours < 0:
-        raise BadValue(field, f"negative time {text!r}", expected)
+    if hours < 0 or not math.isfinite(hours):
+        raise BadValue(field, f"{text!r} is not a usable time", expected)
     if unit in ("AM", "PM"):
         if hours >= 13.0:
             raise BadValue(field, f"{text} {tokens[1]} is not a clock time", "1-12 with AM/PM")

@@ -24,14 +24,13 @@ from runze.network.inp_common import (
     BadValue,
     FileUnits,
     decode_bytes,
-    parse_time,
     split_tokens,
     to_float,
 )
 from runze.network.inp_controls import RuleParser, parse_control
+from runze.network.inp_options import read_options, read_time
 from runze.network.model import (
     CURVE_KINDS,
-    HEADLOSS_FORMULAS,
     VALVE_TYPES,
     Curve,
     Demand,
@@ -44,7 +43,6 @@ from runze.network.model import (
     Tank,
     Valve,
 )
-from runze.network.units import FLOW_UNITS
 
 Line = tuple[int, str]  # (1-based line number, raw text)
 
@@ -87,11 +85,12 @@ class InpReader:
         self.replaced_demands: set[str] = set()
 
     # ---- errors ----------------------------------------------------------------------------------------
-    def _bad(self, lineno: int, section: str | None, exc: BadValue, raw: str | None) -> None:
+    def _bad(self, lineno: int | None, section: str | None, exc: BadValue, raw: str | None) -> None:
         self.errors.append(InpError(exc.message, path=self.path, line=lineno, section=section, field=exc.field,
                                     expected=exc.expected, text=raw))
 
-    def _run(self, section: str, lines: list[Line], handler, with_comment: bool = False) -> None:
+    def _run(self, section: str, lines: list[Line], handler, with_comment: bool = False,
+             with_raw: bool = False) -> None:
         for lineno, raw in lines:
             tokens, comment = _comment_split(raw)
             if not tokens:
@@ -101,10 +100,14 @@ class InpReader:
             try:
                 if with_comment:
                     handler(tokens, comment)
+                elif with_raw:
+                    handler(tokens, raw)
                 else:
                     handler(tokens)
             except BadValue as exc:
                 self._bad(lineno, section, exc, raw)
+            except (ValueError, KeyError, IndexError, OverflowError) as exc:  # safety net: never a traceback
+                self._bad(lineno, section, BadValue("line", f"cannot read this line ({exc})"), raw)
             if len(self.errors) > 500:
                 return
 
@@ -141,7 +144,14 @@ class InpReader:
             sections[current].append((lineno, raw))
         del seen_end  # EPANET does not require [END]; a truncated file is caught by its broken lines
         self._read_sections(sections)
+        if not self.errors and self.net.n_nodes == 0:  # EPANET error 223
+            self._bad(None, None, BadValue("JUNCTIONS", "the file defines no nodes (empty or truncated?)",
+                                        "[JUNCTIONS], [RESERVOIRS] or [TANKS] with data"), None)
+        elif not self.errors and not self.net.reservoirs and not self.net.tanks:  # EPANET error 224
+            self._bad(None, None, BadValue("RESERVOIRS", "the network has no reservoir or tank to supply it",
+                                        "at least one [RESERVOIRS] or [TANKS] entry"), None)
         if self.errors:
+            self.errors.sort(key=lambda e: e.line or 0)  # file order, whatever order sections were read in
             if len(self.errors) == 1:
                 raise self.errors[0]
             raise InpErrors(self.errors)
@@ -150,7 +160,7 @@ class InpReader:
     def _read_sections(self, sections: dict[str, list[Line]]) -> None:
         net = self.net
         net.title = [raw.strip() for _, raw in sections.get("TITLE", [])]
-        self._options(sections.get("OPTIONS", []))
+        read_options(self.net.options, sections.get("OPTIONS", []), self._bad)
         try:
             self.units = FileUnits(net.options.flow_units, net.options.pressure_units,
                                    net.options.specific_gravity, net.options.headloss)
@@ -176,161 +186,28 @@ class InpReader:
         for name, handler in (
             ("STATUS", self._status), ("EMITTERS", self._emitter), ("QUALITY", self._quality),
             ("TAGS", self._tag), ("COORDINATES", self._coordinate), ("VERTICES", self._vertex),
-            ("LEAKAGE", self._leakage), ("TIMES", self._time),
+            ("LEAKAGE", self._leakage),
+            ("TIMES", lambda tokens: read_time(net.options.time, tokens)),
         ):
             self._run(name, sections.get(name, []), handler)
         self.energy_lines: list[str] = []
-        for lineno, raw in sections.get("ENERGY", []):
-            tokens, _ = _comment_split(raw)
-            try:
-                if tokens and not self._energy(tokens):
-                    self.energy_lines.append(raw.strip())
-            except BadValue as exc:
-                self._bad(lineno, "ENERGY", exc, raw)
+        def energy(tokens: list[str], raw: str) -> None:
+            if not self._energy(tokens):
+                self.energy_lines.append(raw.strip())
+
+        self._run("ENERGY", sections.get("ENERGY", []), energy, with_raw=True)
         if self.energy_lines:
             net.verbatim["ENERGY"] = self.energy_lines
         self._run("CONTROLS", sections.get("CONTROLS", []),
                   lambda tokens: net.controls.append(parse_control(net, tokens, u)))
         rules = RuleParser(net, u)
-        for lineno, raw in sections.get("RULES", []):
-            tokens, _ = _comment_split(raw)
-            if tokens:
-                try:
-                    rules.line(tokens, raw.split(";", 1)[0])
-                except BadValue as exc:
-                    self._bad(lineno, "RULES", exc, raw)
+        self._run("RULES", sections.get("RULES", []),
+                  lambda tokens, raw: rules.line(tokens, raw.split(";", 1)[0]), with_raw=True)
         net.rules = rules.rules
         for name in VERBATIM_SECTIONS:
             if name in sections:
                 net.verbatim[name] = [raw.rstrip() for _, raw in sections[name]]
         self._finish_curves()
-
-    # ---- options and times -----------------------------------------------------------------------------
-    def _options(self, lines: list[Line]) -> None:
-        opts = self.net.options
-        pmin_set = preq_set = False
-        for lineno, raw in lines:
-            tokens, _ = _comment_split(raw)
-            if not tokens:
-                continue
-            key = tokens[0].upper()
-            sub = tokens[1].upper() if len(tokens) > 1 else ""
-            try:
-                if key == "UNITS":
-                    if sub not in FLOW_UNITS:
-                        raise BadValue("Units", f"unknown flow unit {tokens[1] if len(tokens) > 1 else ''!r}",
-                                       " ".join(FLOW_UNITS))
-                    opts.flow_units = sub
-                elif key == "PRESSURE" and sub not in ("EXPONENT", ""):
-                    if sub not in ("PSI", "KPA", "METERS", "M", "BAR", "FEET"):
-                        raise BadValue("Pressure", f"unknown pressure unit {tokens[1]!r}", "PSI, KPA or METERS")
-                    opts.pressure_units = sub
-                elif key == "PRESSURE":
-                    _need(tokens, 3, "PRESSURE EXPONENT value")
-                    opts.pressure_exponent = _nonneg(tokens[2], "Pressure Exponent")
-                elif key == "HEADLOSS":
-                    if sub not in HEADLOSS_FORMULAS:
-                        raise BadValue("Headloss", f"unknown formula {sub!r}", "H-W, D-W or C-M")
-                    opts.headloss = sub
-                elif key == "DEMAND" and sub == "MODEL":
-                    _need(tokens, 3, "DEMAND MODEL DDA|PDA")
-                    model = tokens[2].upper()
-                    if model not in ("DDA", "PDA"):
-                        raise BadValue("Demand Model", f"unknown model {tokens[2]!r}", "DDA or PDA")
-                    opts.demand_model = model  # type: ignore[assignment]
-                elif key == "DEMAND":
-                    _need(tokens, 3, "DEMAND MULTIPLIER value")
-                    opts.demand_multiplier = _positive(tokens[2], "Demand Multiplier")
-                elif key == "MINIMUM":
-                    _need(tokens, 3, "MINIMUM PRESSURE value")
-                    opts.minimum_pressure = _nonneg(tokens[2], "Minimum Pressure")
-                    pmin_set = True
-                elif key == "REQUIRED":
-                    _need(tokens, 3, "REQUIRED PRESSURE value")
-                    opts.required_pressure = _nonneg(tokens[2], "Required Pressure")
-                    preq_set = True
-                elif key == "EMITTER":
-                    _need(tokens, 3, "EMITTER EXPONENT value")
-                    opts.emitter_exponent = _positive(tokens[2], "Emitter Exponent")
-                elif key == "BACKFLOW":
-                    _need(tokens, 3, "BACKFLOW ALLOWED YES|NO")
-                    opts.emitter_backflow = tokens[2].upper() != "NO"
-                elif key == "SPECIFIC":
-                    _need(tokens, 3, "SPECIFIC GRAVITY value")
-                    opts.specific_gravity = _positive(tokens[2], "Specific Gravity")
-                elif key == "VISCOSITY":
-                    opts.viscosity = _positive(tokens[1] if len(tokens) > 1 else "", "Viscosity")
-                elif key == "TRIALS":
-                    opts.trials = int(_positive(tokens[1] if len(tokens) > 1 else "", "Trials"))
-                elif key == "ACCURACY":
-                    opts.accuracy = _positive(tokens[1] if len(tokens) > 1 else "", "Accuracy")
-                elif key == "HEADERROR":
-                    opts.head_error = _nonneg(tokens[1] if len(tokens) > 1 else "", "HeadError")
-                elif key == "FLOWCHANGE":
-                    opts.flow_change = _nonneg(tokens[1] if len(tokens) > 1 else "", "FlowChange")
-                elif key == "CHECKFREQ":
-                    opts.check_freq = int(_positive(tokens[1] if len(tokens) > 1 else "", "CheckFreq"))
-                elif key == "MAXCHECK":
-                    opts.max_check = int(_positive(tokens[1] if len(tokens) > 1 else "", "MaxCheck"))
-                elif key == "DAMPLIMIT":
-                    opts.damp_limit = to_float(tokens[1] if len(tokens) > 1 else "", "DampLimit")
-                elif key == "UNBALANCED":
-                    if sub.startswith("STOP"):
-                        opts.unbalanced, opts.unbalanced_extra = "STOP", 0
-                    elif sub.startswith("CONT"):
-                        opts.unbalanced = "CONTINUE"
-                        opts.unbalanced_extra = int(to_float(tokens[2], "Unbalanced")) if len(tokens) > 2 else 0
-                    else:
-                        raise BadValue("Unbalanced", f"{sub!r}", "STOP or CONTINUE [n]")
-                elif key == "PATTERN":
-                    if len(tokens) > 1:
-                        opts.default_pattern = tokens[1]
-                elif key == "QUALITY":
-                    opts.quality = " ".join(tokens[1:]) or "NONE"
-                else:  # DIFFUSIVITY, TOLERANCE, MAP, HYDRAULICS, ... kept as written
-                    opts.extra[" ".join(tokens[:-1]) if len(tokens) > 1 else tokens[0]] = (
-                        tokens[-1] if len(tokens) > 1 else "")
-            except BadValue as exc:
-                self._bad(lineno, "OPTIONS", exc, raw)
-        # EPANET: required pressure defaults to minimum + 0.1 and must exceed it by 0.1
-        if pmin_set and not preq_set:
-            opts.required_pressure = opts.minimum_pressure + 0.1
-
-    def _time(self, tokens: list[str]) -> None:
-        t = self.net.options.time
-        key = tokens[0].upper()
-        if key.startswith("STAT"):
-            _need(tokens, 2, "STATISTIC NONE|AVERAGE|MINIMUM|MAXIMUM|RANGE")
-            t.statistic = tokens[-1].upper()
-            return
-        two = key in ("HYDRAULIC", "HYDRAULICS", "QUALITY", "RULE", "PATTERN", "REPORT", "START", "MINIMUM")
-        _need(tokens, 3 if two else 2, "keyword and a time")
-        sub = tokens[1].upper() if two else ""
-        seconds = parse_time(tokens[2:] if two else tokens[1:], " ".join(tokens[: 2 if two else 1]))
-        if key == "DURATION":
-            t.duration = seconds
-        elif key.startswith("HYDRAULIC"):
-            t.hydraulic_step = seconds
-        elif key == "QUALITY":
-            t.quality_step = seconds
-        elif key == "RULE":
-            t.rule_step = seconds
-        elif key == "PATTERN" and sub.startswith("TIME"):
-            t.pattern_step = seconds
-        elif key == "PATTERN" and sub == "START":
-            t.pattern_start = seconds
-        elif key == "REPORT" and sub.startswith("TIME"):
-            t.report_step = seconds
-        elif key == "REPORT" and sub == "START":
-            t.report_start = seconds
-        elif key == "START":
-            t.start_clocktime = seconds % 86400.0
-        elif key == "MINIMUM":
-            pass  # MINIMUM TRAVELTIME: obsolete, EPANET ignores it
-        else:
-            raise BadValue("keyword", f"unknown time option {' '.join(tokens[:2])!r}",
-                           "DURATION, HYDRAULIC TIMESTEP, QUALITY TIMESTEP, RULE TIMESTEP, PATTERN TIMESTEP, "
-                           "PATTERN START, REPORT TIMESTEP, REPORT START, START CLOCKTIME, STATISTIC")
 
     # ---- references ------------------------------------------------------------------------------------
     def _pattern_ref(self, token: str, field: str) -> str | None:
