@@ -23,6 +23,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import tempfile
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,22 +70,24 @@ def outage_pressures(network: Network, closed_links: Sequence[str], off_nodes: S
         run.message = "no pressure run requested"
         return run
     args = (pattern_time, clock_time, duration, threshold_m, inp_path)
+    notes: list[str] = []
     try:  # the outage, and the same period without it, so that nodes already low are told apart
         try:
             solve = _run_runze if chosen == "runze" else _run_epanet
-            pressures = solve(network, closed_links, off_nodes, *args)
+            pressures = solve(network, closed_links, off_nodes, *args, notes=notes)
             baseline = solve(network, (), (), *args)
         except Exception as exc:
             if not (auto and chosen == "runze"):
                 raise
             # "auto": our engine failed on this network, EPANET 2.3 is the reference: use it and say so
             run.solver = "epanet"
-            run.message = f"runze solver failed ({exc}); EPANET 2.3 used instead"
-            pressures = _run_epanet(network, closed_links, off_nodes, *args)
+            notes.append(f"runze solver failed ({exc}); EPANET 2.3 used instead")
+            pressures = _run_epanet(network, closed_links, off_nodes, *args, notes=notes)
             baseline = _run_epanet(network, (), (), *args)
     except Exception as exc:  # the plan is still useful without pressures: say why they are missing
         run.message = f"pressure run failed ({run.solver}): {exc}"
         return run
+    run.message = "; ".join(notes)
     off = set(off_nodes)
     keep = [n for n in network.junctions if n not in off and n in pressures]
     run.min_pressure_m = {n: float(pressures[n]) for n in keep}
@@ -128,19 +131,21 @@ def _outage_copy(network: Network, closed_links: Sequence[str], off_nodes: Seque
 
 
 def _run_runze(network: Network, closed_links: Sequence[str], off_nodes: Sequence[str], pattern_time: float,
-               clock_time: float, duration: float, threshold_m: float, inp_path: object = None
-               ) -> dict[str, float]:
+               clock_time: float, duration: float, threshold_m: float, inp_path: object = None,
+               notes: list[str] | None = None) -> dict[str, float]:
     import runze
 
     net = _outage_copy(network, closed_links, off_nodes, pattern_time, clock_time, duration, threshold_m)
     results = runze.simulate(net, duration=net.options.time.duration, pda=True)
+    if notes is not None and not getattr(results, "ok", True):
+        notes.append("runze solver: the run did not converge at every step; check the results")
     pressure = results.node["pressure"]  # DataFrame: time x node, m
     return {str(k): float(v) for k, v in pressure.min(axis=0).items()}
 
 
 def _run_epanet(network: Network, closed_links: Sequence[str], off_nodes: Sequence[str], pattern_time: float,
                 clock_time: float, duration: float, threshold_m: float,
-                inp_path: str | Path | None) -> dict[str, float]:
+                inp_path: str | Path | None, notes: list[str] | None = None) -> dict[str, float]:
     from epanet import toolkit as en
 
     with tempfile.TemporaryDirectory(prefix="runze-outage-") as tmp:
@@ -187,14 +192,22 @@ def _run_epanet(network: Network, closed_links: Sequence[str], off_nodes: Sequen
             head = en.doubleArray(n)
             en.openH(ph)
             en.initH(ph, 0)
+            steps = warned = 0
             while True:
-                en.runH(ph)
+                with warnings.catch_warnings(record=True) as caught:  # owa-epanet turns EPANET warnings
+                    warnings.simplefilter("always")  # into Python warnings: count them, do not print
+                    en.runH(ph)
+                steps += 1
+                warned += bool(caught)
                 en.getnodevalues(ph, en.HEAD, head)
                 h = np.fromiter((head[i] for i in range(n)), dtype=float, count=n)
                 lowest = np.minimum(lowest, (h - elev) * units.length)
                 if en.nextH(ph) <= 0:
                     break
             en.closeH(ph)
+            if warned and notes is not None:
+                notes.append(f"EPANET warned in {warned} of {steps} hydraulic step(s) (unbalanced, negative "
+                             "pressures or disconnected nodes): check the results")
         finally:
             en.close(ph)
             en.deleteproject(ph)
