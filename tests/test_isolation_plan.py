@@ -165,3 +165,19 @@ def test_criticality_ranks_segments_with_unintended_isolation(tmp_path):
     assert gj["type"] == "FeatureCollection" and len(gj["features"]) == 6
     assert geoms["V1 V2"] == {"type": "MultiLineString",
                               "coordinates": [[[0.0, 0.0], [100.0, 0.0]], [[100.0, 0.0], [200.0, 0.0]]]}
+
+
+def test_backfeed_opens_a_normally_closed_boundary_pipe():
+    from runze.network.model import Pipe
+
+    net = loop_network()
+    net.pipes["P8"] = Pipe("P8", "J6", "J4", 300.0, 0.15, 110.0, initial_status="CLOSED")  # DMA boundary
+    p = plan(net, pipe="P5")
+    assert p.unintended_nodes == ["J6"] and p.valves_to_open == [] and "P8" not in p.already_closed
+    q = plan(net, pipe="P5", backfeed=True)
+    assert q.valves_to_open == ["P8"] and q.backfed_nodes == ["J6"] and q.unintended_nodes == []
+    assert q.demand_lost_m3 < p.demand_lost_m3
+    planner = OutagePlanner(net)
+    normal = criticality(planner).set_index("valves")
+    fed_back = criticality(planner, backfeed=True).set_index("valves")
+    assert normal.loc["V3 V4", "unintended_nodes"] == 1 and fed_back.loc["V3 V4", "unintended_nodes"] == 0

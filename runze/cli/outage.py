@@ -112,6 +112,8 @@ def plan_cmd(
     notice_hours: float = typer.Option(24.0, "--notice-hours", help="notice planned work needs, h"),
     max_share: float = typer.Option(0.10, "--max-share", help="largest acceptable share of the network"),
     allow_large: bool = typer.Option(False, "--allow-large", help="write the plan even if the outage is large"),
+    backfeed: bool = typer.Option(False, "--backfeed",
+                                  help="open normally closed (DMA boundary) valves to keep others supplied"),
 ) -> None:
     """Valves to close and what the outage does, for a repair on PIPE."""
     from runze.analysis.isolation.notices import affected_customers, notice
@@ -120,13 +122,15 @@ def plan_cmd(
     when = _parse_start(start)
     records = _guard(_read_records, customers) if customers is not None else None
     result = _guard(planner.plan, pipe=pipe, start=when, hours=hours, broken=_broken(broken), solver=solver,
-                    threshold_m=threshold, notice_hours=notice_hours, position=at)
+                    threshold_m=threshold, notice_hours=notice_hours, position=at, backfeed=backfeed)
     data = result.to_dict()
     data["notice"] = notice(result, notice_hours=notice_hours, tz=planner.tz)
     data["affected_customers"] = affected_customers(result, records)
     large = result.share_of_network > max_share
     typer.echo(f"pipe {pipe}: close {', '.join(result.valves_to_close) or '-'}"
                + (f"; stop pumps {', '.join(result.pumps_to_stop)}" if result.pumps_to_stop else ""))
+    if result.valves_to_open:
+        typer.echo(f"  open to back-feed: {', '.join(result.valves_to_open)} ({len(result.backfed_nodes)} nodes)")
     typer.echo(f"  isolated: {len(result.isolated_nodes)} nodes, {result.pipes['count']} pipes "
                f"({result.pipes['length_m']:.0f} m, {result.pipes['volume_m3']:.1f} m³ to drain); "
                f"unintended: {len(result.unintended_nodes)} nodes")
@@ -187,6 +191,7 @@ def criticality_cmd(
     output: Path = typer.Option(..., "-o", "--output", help="FILE.csv or FILE.geojson"),
     valves: Path | None = typer.Option(None, "--valves", help="CSV with columns valve,link,node"),
     broken: str = typer.Option("", "--broken", help="broken valves, comma-separated"),
+    backfeed: bool = typer.Option(False, "--backfeed", help="count DMA boundary valves as openable"),
 ) -> None:
     """Rank every valve segment by customers and demand cut off if it is isolated."""
     import time as clock
@@ -207,7 +212,7 @@ def criticality_cmd(
         def tick(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        frame = _guard(criticality, planner, tuple(_broken(broken)), tick)
+        frame = _guard(criticality, planner, tuple(_broken(broken)), tick, backfeed)
     _guard(export, planner, frame, output, tuple(_broken(broken)))
     top = frame.head(5)
     typer.echo(f"{seg.n_segments} segments, {len(planner.valves)} valves; {MESSAGES['written']['en']}: {output} "

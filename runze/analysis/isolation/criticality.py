@@ -25,9 +25,9 @@ from runze.analysis.isolation.plan import OutagePlanner
 from runze.analysis.isolation.segments import Segmentation
 
 
-def articulation_segments(seg: Segmentation) -> np.ndarray:
+def articulation_segments(seg: Segmentation, backfeed: bool = False) -> np.ndarray:
     """Segments whose removal disconnects some fed segment from every source (cut vertices)."""
-    adj = seg.segment_adjacency().tocoo()
+    adj = seg.segment_adjacency(carrying_only=not backfeed).tocoo()
     g = nx.Graph()
     g.add_nodes_from(range(seg.n_segments + 1))
     g.add_edges_from(zip(adj.row.tolist(), adj.col.tolist(), strict=True))
@@ -38,14 +38,18 @@ def articulation_segments(seg: Segmentation) -> np.ndarray:
 
 
 def criticality(planner: OutagePlanner, broken: tuple[str, ...] = (),
-                progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
-    """One row per segment, most critical first (customers, then demand affected)."""
+                progress: Callable[[int, int], None] | None = None, backfeed: bool = False) -> pd.DataFrame:
+    """One row per segment, most critical first (customers, then demand affected).
+
+    `backfeed`: normally closed valves (DMA boundaries) may be opened to keep other segments supplied, so
+    only what no valve operation can reach counts as cut off.
+    """
     seg = planner.segmentation(planner.check_broken(broken))
     g = planner.graph
     n = seg.n_segments
     # unintended isolation per segment: only cut vertices can cause any
-    cut = articulation_segments(seg)
-    adj = seg.segment_adjacency()
+    cut = articulation_segments(seg, backfeed)
+    adj = seg.segment_adjacency(carrying_only=not backfeed)
     unintended: dict[int, np.ndarray] = {}
     total = len(cut)
     for i, s in enumerate(cut):

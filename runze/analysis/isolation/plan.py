@@ -22,7 +22,13 @@ import numpy as np
 
 from runze.analysis.isolation.demand import CST, DemandModel, telemetry_index, to_epoch
 from runze.analysis.isolation.hydraulic import outage_pressures
-from runze.analysis.isolation.segments import Closable, Segmentation, ValveLayer, build_segments
+from runze.analysis.isolation.segments import (
+    Closable,
+    Segmentation,
+    ValveLayer,
+    backfeed_opening,
+    build_segments,
+)
 from runze.network.errors import NetworkError
 from runze.network.model import Network
 from runze.network.topology import NetworkGraph
@@ -45,6 +51,8 @@ class RepairPlan:
     closers: list[dict[str, Any]]  # every valve/link to shut, with kind, link, node, diameter
     already_closed: list[str]  # boundary closers shut in normal operation: check, do not operate
     pumps_to_stop: list[str]
+    valves_to_open: list[str]  # normally closed valves to open to back-feed what would be cut off (backfeed)
+    backfed_nodes: list[str]  # nodes kept in supply by opening them
     isolated_segments: list[int]
     isolated_nodes: list[str]
     isolated_links: list[str]
@@ -137,9 +145,12 @@ class OutagePlanner:
     def plan(self, pipe: str | None = None, node: str | None = None, start: datetime | None = None,
              hours: float = 4.0, broken: Iterable[str] = (), solver: str | None = None,
              threshold_m: float = 14.0, notice_hours: float = 24.0, now: datetime | None = None,
-             telemetry: Mapping[str, Any] | None = None, position: float | None = None) -> RepairPlan:
+             telemetry: Mapping[str, Any] | None = None, position: float | None = None,
+             backfeed: bool = False) -> RepairPlan:
         """The repair plan for work on `pipe` (or `node`) from `start` for `hours`.
 
+        `backfeed`: open normally closed valves (DMA boundaries, closed pipes) to keep supplying what the
+        shut-off would otherwise cut off; they are listed in `valves_to_open`.
         `position` (0..1 along the pipe from its first node) records a point on the pipe: valves sit only at
         pipe ends, so the whole pipe is in one segment and the point does not change what is shut.
         """
@@ -157,7 +168,11 @@ class OutagePlanner:
         target, kind, s = self.target_segment(seg, pipe, node)
         g = self.graph
         isolated = np.array([s])
-        unintended = seg.cut_off_by(isolated)
+        to_open = rescued = np.zeros(0, dtype=np.int64)
+        if backfeed:  # open normally closed boundary valves where that brings water back
+            to_open, rescued, unintended = backfeed_opening(seg, isolated)
+        else:
+            unintended = seg.cut_off_by(isolated)
         iso_nodes = seg.segment_nodes(isolated)
         iso_links = seg.segment_links(isolated)
         un_nodes = seg.segment_nodes(unintended)
@@ -244,7 +259,8 @@ class OutagePlanner:
         return RepairPlan(
             target=target, target_kind=kind, position=position, start=start, end=end,
             valves_to_close=valves_to_close, closers=closer_rows, already_closed=already_closed,
-            pumps_to_stop=pumps_to_stop, isolated_segments=[s], unintended_segments=unintended.tolist(),
+            pumps_to_stop=pumps_to_stop, valves_to_open=[seg.closer_ids[k] for k in to_open],
+            backfed_nodes=[g.node_ids[i] for i in seg.segment_nodes(rescued)], isolated_segments=[s], unintended_segments=unintended.tolist(),
             isolated_nodes=[g.node_ids[i] for i in iso_nodes], isolated_links=[g.link_ids[i] for i in iso_links],
             unintended_nodes=[g.node_ids[i] for i in un_nodes], unintended_links=[g.link_ids[i] for i in un_links],
             broken_skipped=skipped, segment_without_broken=without,

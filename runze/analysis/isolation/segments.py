@@ -189,6 +189,48 @@ class Segmentation:
         return np.flatnonzero(~fed[label] & ~removed & self.segment_fed)
 
 
+def backfeed_opening(seg: Segmentation, segments: Sequence[int] | np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Normally closed closers (DMA boundary valves, closed pipes) to open so that segments cut off by
+    shutting `segments` get water back from another side.
+
+    Shortest paths from the sources over the segment graph, where passing a normally open closer costs
+    nothing and opening a closed one costs 1, so each cut-off segment is reached opening as few closed
+    valves as possible.  Returns (closer indices to open, segments rescued, segments still cut off).
+    """
+    lost = seg.cut_off_by(segments)
+    if lost.size == 0:
+        return np.zeros(0, np.int64), lost, lost
+    n = seg.n_segments
+    removed = np.zeros(n, dtype=bool)
+    removed[np.asarray(segments, dtype=np.int64)] = True
+    usable = (seg.closer_a != seg.closer_b) & ~removed[seg.closer_a] & ~removed[seg.closer_b]
+    k_idx = np.flatnonzero(usable)
+    weight = np.where(seg.closer_carries[k_idx], 1e-9, 1.0)
+    src = np.flatnonzero(seg.segment_has_source & ~removed)
+    u = np.concatenate([seg.closer_a[k_idx], seg.closer_b[k_idx], np.full(len(src), n)])
+    v = np.concatenate([seg.closer_b[k_idx], seg.closer_a[k_idx], src])
+    w = np.concatenate([weight, weight, np.full(len(src), 1e-9)])
+    closer_of = np.concatenate([k_idx, k_idx, np.full(len(src), -1)])
+    order = np.lexsort((w, v, u))  # parallel edges: keep the cheapest (an open closer beats a closed one)
+    u, v, w, closer_of = u[order], v[order], w[order], closer_of[order]
+    first = np.ones(len(u), dtype=bool)
+    first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+    u, v, w, closer_of = u[first], v[first], w[first], closer_of[first]
+    graph = sp.csr_matrix((w, (u, v)), shape=(n + 1, n + 1))
+    dist, pred = csgraph.dijkstra(graph, directed=True, indices=n, return_predecessors=True)
+    edge_closer = dict(zip(zip(u.tolist(), v.tolist(), strict=True), closer_of.tolist(), strict=True))
+    rescued = lost[np.isfinite(dist[lost])]
+    to_open: set[int] = set()
+    for s in rescued.tolist():  # walk each rescued segment's path back to the super-source
+        while pred[s] >= 0 and s != n:
+            k = edge_closer[(int(pred[s]), s)]
+            if k >= 0 and not seg.closer_carries[k]:
+                to_open.add(k)
+            s = int(pred[s])
+    return np.array(sorted(to_open), dtype=np.int64), rescued, lost[~np.isfinite(dist[lost])]
+
+
 def build_segments(graph: NetworkGraph, valves: ValveLayer, broken: Iterable[str] = (),
                    closable: Closable = "boundary") -> Segmentation:
     """Segment the network bounded by `valves`; valves (or closable links) in `broken` cannot be shut."""
