@@ -61,18 +61,17 @@ def from_dict(data: Any, path: str, network: Network | None = None) -> UtilityAt
     return utility
 
 
-def _check_references(u: UtilityAttributes, net: Network, path: str) -> list[InpError]:
-    errors: list[InpError] = []
+def unknown_references(u: UtilityAttributes, net: Network) -> list[tuple[str, str, str]]:
+    """(field, "node"|"link", id) for every id the attributes name that the network lacks."""
+    found: list[tuple[str, str, str]] = []
 
     def node(node_id: Any, field: str) -> None:
         if not net.has_node(str(node_id)):
-            errors.append(InpError(f"unknown node {node_id!r}", path=path, field=field,
-                                   expected="a node of the network"))
+            found.append((field, "node", str(node_id)))
 
     def link(link_id: Any, field: str) -> None:
         if not net.has_link(str(link_id)):
-            errors.append(InpError(f"unknown link {link_id!r}", path=path, field=field,
-                                   expected="a link of the network"))
+            found.append((field, "link", str(link_id)))
 
     for node_id in u.zones:
         node(node_id, "zones")
@@ -83,7 +82,6 @@ def _check_references(u: UtilityAttributes, net: Network, path: str) -> list[Inp
             node(user["node"], f"critical_users[{i}].node")
     for dma_id, dma in u.dmas.items():
         if not isinstance(dma, dict):
-            errors.append(InpError("is not an object", path=path, field=f"dmas.{dma_id}", expected="a JSON object"))
             continue
         for n in dma.get("nodes", []):
             node(n, f"dmas.{dma_id}.nodes")
@@ -95,7 +93,16 @@ def _check_references(u: UtilityAttributes, net: Network, path: str) -> list[Inp
                 link(valve["link"], f"valves[{i}].link")
             if "node" in valve:
                 node(valve["node"], f"valves[{i}].node")
-    return errors[:200]
+    return found
+
+
+def _check_references(u: UtilityAttributes, net: Network, path: str) -> list[InpError]:
+    errors = [InpError(f"unknown {kind} {ref!r}", path=path, field=field, expected=f"a {kind} of the network")
+              for field, kind, ref in unknown_references(u, net)[:200]]
+    for dma_id, dma in u.dmas.items():
+        if not isinstance(dma, dict):
+            errors.append(InpError("is not an object", path=path, field=f"dmas.{dma_id}", expected="a JSON object"))
+    return errors
 
 
 def read_sidecar(path: str | Path, network: Network | None = None) -> UtilityAttributes:
