@@ -73,6 +73,8 @@ def list_crews(
 @unit_of_work
 def update_crew(session: Session, actor: Actor, crew_id: int, changes: dict[str, Any]) -> Crew:
     crew = get_crew(session, crew_id)
+    if not changes:  # nothing to do, nothing to audit
+        return crew
     before = _crew_snapshot(crew)
     if "name" in changes:
         _check_unique_name(session, changes["name"], crew_id)

@@ -90,6 +90,8 @@ def update_user(
 ) -> User:
     """Apply `changes` (display_name, role, is_active, password); unknown keys are refused."""
     user = get_user(session, user_id)
+    if not changes:  # nothing to do, nothing to audit
+        return user
     before = audit.snapshot(user)
     unknown = set(changes) - {"display_name", "role", "is_active", "password"}
     if unknown:
