@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 
 import numpy as np
 from epanet import toolkit as en
@@ -42,11 +43,11 @@ def run_epanet(path: str, duration: float | None = None, accuracy: float | None 
     en.openH(ph)
     en.initH(ph, 0)
     while True:
-        try:
+        with warnings.catch_warnings(record=True) as caught:  # EPANET's warnings come as Python warnings
+            warnings.simplefilter("always")
             t = en.runH(ph)
-        except Exception as exc:  # EPANET warnings come back as exceptions from the wrapper
-            t = en.gettimeparam(ph, en.HTIME)
-            warns.append((t, str(exc)))
+        if caught:
+            warns.append((t, str(caught[0].message)))
         if t >= rstart and (t - rstart) % rstep == 0:
             times.append(t)
             heads.append([en.getnodevalue(ph, i, en.HEAD) * lfac for i in range(1, nn + 1)])

@@ -124,6 +124,7 @@ class Simulation:
         htime = 0
         ri = 0  # next report row
         total_iters = 0
+        periods: list[int] = []
         halted = False
         while True:
             set_demands(c, st, htime)
@@ -131,6 +132,7 @@ class Simulation:
                 self.controls.apply(st, htime)
             info = kernel.hydsolve(st, self.accuracy)
             total_iters += info.iterations
+            periods.append(htime)
             self._warn(st, info, htime, warnings)
             if info.error is not None:
                 raw.failed_from = htime
@@ -159,6 +161,7 @@ class Simulation:
         raw.rows_filled = ri
         raw.warnings = warnings
         raw.iterations = total_iters
+        raw.period_times = np.array(periods, np.int64)
         raw.final_state = st
         return raw
 

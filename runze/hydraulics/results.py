@@ -58,6 +58,7 @@ class RawResults:
     warnings: list = field(default_factory=list)
     iterations: int = 0
     final_state: object = None
+    period_times: np.ndarray | None = None  # start of every hydraulic period solved
 
     @classmethod
     def allocate(cls, c: Compiled, times: np.ndarray) -> RawResults:
@@ -86,6 +87,7 @@ class Results:
     ok: bool
     iterations: pd.Series
     compiled: Compiled | None = None
+    period_times: np.ndarray | None = None
 
     @property
     def times(self) -> np.ndarray:
@@ -147,4 +149,5 @@ def build_results(c: Compiled, raw: RawResults) -> Results:
     }
     ok = not any(w.kind in SEVERE for w in raw.warnings) and not unfilled.any()
     return Results(node=node, link=link, warnings=list(raw.warnings), ok=ok,
-                   iterations=pd.Series(raw.iters, index=idx, name="iterations"), compiled=c)
+                   iterations=pd.Series(raw.iters, index=idx, name="iterations"), compiled=c,
+                   period_times=raw.period_times)

@@ -29,6 +29,7 @@ from runze.hydraulics.compile import (
     PUMP,
     QTOL,
     TEMPCLOSED,
+    TINY,
     XFCV,
     XHEAD,
     XPRESSURE,
@@ -132,7 +133,10 @@ class StatusRules:
                 gain = st.H[c.n2[k]] - st.H[c.n1[k]]
                 hmax = st.setting[k] ** 2 * self.pump_hmax
                 hmax = np.where(self.pump_is_hp, 1.0e10, hmax)
-                status[k] = np.where(sel, np.where(gain > hmax + HTOL, XHEAD, OPEN), status[k])
+                new = np.where(gain > hmax + HTOL, XHEAD, OPEN)
+                # EPANET 2.3: a constant-power pump with (near) zero flow is closed temporarily
+                new = np.where(self.pump_is_hp & (st.Q[k] < TINY), TEMPCLOSED, new)
+                status[k] = np.where(sel, new, status[k])
         if self.fcv.size:
             k = self.fcv[st.setting[self.fcv] != MISSING]
             if k.size:

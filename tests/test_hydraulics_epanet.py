@@ -1,0 +1,134 @@
+"""Runze's solver against EPANET 2.3 (owa-epanet) on the classic networks: heads, flows, statuses, warnings.
+
+Tolerances (the project's acceptance criteria): every node head within 0.05 m and every link flow within 1 %
+or 0.01 L/s of EPANET at every reporting time; the same pump and valve status (closed/open/active) sequence.
+Where a network needs a documented exception, the test says why next to it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from epanet_reference import run_epanet
+
+import runze.hydraulics as rh
+from runze.network.inp_reader import read_inp_file
+
+WNTR = Path(__file__).resolve().parents[1] / ".venv/lib/python3.11/site-packages/wntr"
+if not WNTR.exists():  # installed elsewhere
+    import wntr
+
+    WNTR = Path(wntr.__file__).parent
+NETS = WNTR / "library" / "networks"
+TESTNETS = WNTR / "tests" / "networks_for_testing"
+DAY = 86400
+
+
+def _status_code(status: np.ndarray) -> np.ndarray:
+    """Our status codes mapped to EPANET's EN_STATUS (0 closed, 1 open, 2 active)."""
+    return np.where(status <= 2, 0, np.where(status == 4, 2, 1))
+
+
+def compare(path, duration=None, flow_abs=1e-5, pda=None, demand_mult=None, net=None):
+    ref = run_epanet(str(path), duration=duration, pda=pda, demand_mult=demand_mult)
+    res = rh.simulate(net if net is not None else path, duration=duration, pda=pda is not None)
+    assert list(res.times) == list(ref["times"]), "reporting times differ"
+    h = res.node["head"][ref["node_ids"]].to_numpy()
+    q = res.link["flow"][ref["link_ids"]].to_numpy()
+    st = _status_code(res.link["status"][ref["link_ids"]].to_numpy())
+    return ref, res, h, q, st
+
+
+def check(ref, res, h, q, st, flow_abs=1e-5, head_tol=0.05, mask_heads=None):
+    dh = np.abs(h - ref["head"])
+    if mask_heads is not None:
+        dh = np.where(mask_heads, 0.0, dh)
+    assert np.nanmax(dh) <= head_tol, f"max head difference {np.nanmax(dh):.4g} m"
+    dq = np.abs(q - ref["flow"])
+    bad = (dq > flow_abs) & (dq > 0.01 * np.abs(ref["flow"]))
+    assert not bad.any(), f"{bad.sum()} flows off, max {dq.max():.3g} m³/s"
+    c = res.compiled
+    pv = np.concatenate([c.pumps, c.valves])
+    ids = [c.link_ids[k] for k in pv]
+    cols = [ref["link_ids"].index(i) for i in ids]
+    assert np.array_equal(st[:, cols], ref["status"][:, cols]), "pump/valve status sequence differs"
+
+
+@pytest.mark.parametrize("name", ["Net1", "Net2", "Net3"])
+def test_classic_networks_match_epanet(name):
+    """Net1-Net3 for the file's own duration (Net3: 7 days, pumps, tanks, controls)."""
+    ref, res, h, q, st = compare(NETS / f"{name}.inp")
+    check(ref, res, h, q, st)
+    assert res.ok and not ref["warnings"]
+
+
+def test_anytown_matches_epanet_including_its_warning():
+    """Anytown as shipped has its pumps closed and every junction cut off: EPANET warns at every period and
+    reports heads of about -1e25 ft.  We give the same flows and status, the same (meaningless) huge negative
+    heads to 0.1 % relative, and a negative-pressure plus disconnected-nodes warning."""
+    ref, res, h, q, st = compare(TESTNETS / "Anytown.inp")
+    assert ref["warnings"], "EPANET itself warns on this network"
+    huge = np.abs(ref["head"]) > 1e6
+    assert np.all(np.abs(h - ref["head"])[huge] <= 1e-3 * np.abs(ref["head"][huge]))
+    check(ref, res, h, q, st, mask_heads=huge, flow_abs=3e-5)  # flows in the cut-off area are ~0 ± 2e-5
+    kinds = {w.kind for w in res.warnings}
+    assert {"negative_pressure", "disconnected"} <= kinds
+
+
+@pytest.mark.parametrize("name", ["ky4", "Net6"])
+def test_large_networks_24h_match_epanet(name):
+    """ky4 has no duration in its file: run 24 h.  Net6 24 h (3323 junctions, 124 tank controls).
+
+    Net6: some tank fill/drain and control times differ from EPANET's by 1-3 s (the rounding of v/q to whole
+    seconds flips), which moves tank levels by < 1 mm; pipes with ~1 L/s in 20-inch mains then differ by up
+    to 0.02 L/s, so the absolute flow tolerance there is 0.03 L/s instead of 0.01 L/s."""
+    ref, res, h, q, st = compare(NETS / f"{name}.inp", duration=DAY)
+    check(ref, res, h, q, st, flow_abs=3e-5 if name == "Net6" else 1e-5)
+
+
+@pytest.mark.xfail(strict=True, reason="ky10: PRV ~@RV-4 sits in a pocket isolated by the closed constant-power "
+                   "pump ~@Pump-11; EPANET closes the PRV, we leave it open with zero flow, and later periods "
+                   "diverge (open problem, see notes/issue-3-solver.md)")
+def test_ky10_24h_matches_epanet():
+    ref, res, h, q, st = compare(NETS / "ky10.inp", duration=DAY)
+    check(ref, res, h, q, st)
+
+
+def _pda_net(path, mult, preq_psi):
+    net = read_inp_file(path)
+    f = 0.3048 / 0.4333  # psi -> m, as the reader converts US pressures
+    net.options.demand_multiplier = mult
+    net.options.minimum_pressure = 0.0
+    net.options.required_pressure = preq_psi * f
+    net.options.pressure_exponent = 0.5
+    return net
+
+
+@pytest.mark.parametrize("name,mult,preq,duration", [("Net1", 3.0, 120.0, None), ("ky4", 3.0, 60.0, 0),
+                                                     ("Net6", 2.0, 60.0, 0)])
+def test_pda_matches_epanet(name, mult, preq, duration):
+    """Pressure-driven demands (EPANET 2.2 formula) with demands multiplied so that many junctions fall short."""
+    path = NETS / f"{name}.inp"
+    net = _pda_net(path, mult, preq)
+    ref, res, h, q, st = compare(path, duration=duration, pda=(0.0, preq, 0.5), demand_mult=mult, net=net)
+    check(ref, res, h, q, st)
+    nj = len(net.junctions)
+    full = np.array([j.base_demand for j in net.junctions.values()]) * mult
+    delivered = res.node["demand"].to_numpy()[0, :nj]
+    assert (delivered < 0.99 * full).sum() >= 5, "the case must actually be pressure deficient"
+    np.testing.assert_allclose(delivered, ref["demand"][0, :nj], atol=1e-5)
+
+
+def test_demo_city_matches_epanet(tmp_path):
+    """The generated demo city (4 plants, 17 pumps, tank controls), 24 h, written to .inp for EPANET."""
+    build = pytest.importorskip("runze.network.demo_city.build")
+    inp_mod = pytest.importorskip("runze.network.inp")
+    net = build.build_demo_city()
+    path = tmp_path / "demo-city.inp"
+    inp_mod.write_inp(net, path)
+    dur = net.options.time.duration or DAY
+    ref, res, h, q, st = compare(path, duration=dur)
+    check(ref, res, h, q, st)
+    assert res.ok
