@@ -183,6 +183,47 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Holidays for {year} are not configured; Monday to Friday are treated as working days",
     },
     # --- telemetry parsing (runze/telemetry/parse.py, units.py) ---
+    "telemetry.field_count": {
+        "zh": "应有 {expected} 个以“{sep}”分隔的字段，实际 {found} 个",
+        "en": "expected {expected} fields separated by '{sep}', found {found}",
+    },
+    "telemetry.unreadable_csv": {"zh": "无法解析的 CSV 行：{error}", "en": "unreadable CSV: {error}"},
+    "telemetry.bad_header": {"zh": "表头应为“{expected}”", "en": "expected header '{expected}'"},
+    "telemetry.repeated_columns": {
+        "zh": "测点列名为空或重复：{columns}",
+        "en": "empty or repeated sensor column names: {columns}",
+    },
+    "telemetry.bad_timestamp": {
+        "zh": "不是有效的日期时间（示例：{example}）",
+        "en": "not a date-time (expected e.g. {example})",
+    },
+    "telemetry.empty_sensor": {"zh": "测点编号为空", "en": "empty sensor id"},
+    "telemetry.empty_value": {"zh": "数值为空", "en": "empty value"},
+    "telemetry.not_a_number": {"zh": "数值不是数字", "en": "not a number"},
+    "telemetry.unit_without_kind": {
+        "zh": "单位“{unit}”无法判断读数类型（水位还是压力水头），请配置该测点的类型",
+        "en": "unit '{unit}' does not tell the kind of reading (level or pressure head); give the sensor's kind",
+    },
+    "telemetry.kind_not_known": {
+        "zh": "测点配置的类型不在 {known} 之中",
+        "en": "the sensor's configured kind is not one of {known}",
+    },
+    "telemetry.implausible": {
+        "zh": "{kind}数值不合理（允许范围 {low}..{high} {unit}）",
+        "en": "implausible {kind} value (allowed {low}..{high} {unit})",
+    },
+    "telemetry.duplicate": {
+        "zh": "重复读数，与第 {first_line} 行相同",
+        "en": "duplicate reading, same value as line {first_line}",
+    },
+    "telemetry.duplicate_conflict": {
+        "zh": "同一时刻的读数与第 {first_line} 行不一致，保留第一条",
+        "en": "conflicting duplicate reading (differs from line {first_line}); first kept",
+    },
+    "telemetry.bad_quality": {
+        "zh": "读数质量标记为“{flag}”，未使用",
+        "en": "reading flagged '{flag}' quality; not used",
+    },
     "telemetry.unknown_unit": {
         "zh": "未知单位“{unit}”（{kind} 可用：{known}）",
         "en": "Unknown unit '{unit}' (for {kind}: {known})",

@@ -121,6 +121,11 @@ def test_tidy_bad_rows_name_file_line_field(tmp_path):
     assert "conflicting" in by_line[11].reason and "line 2" in by_line[11].reason
     assert "measures turbidity, not flow" in by_line[12].reason
     assert str(by_line[3]) == f"{path}: line 3: field 'value': not a number"
+    # every reason also in Chinese, kinds named in Chinese
+    assert by_line[3].message("zh") == "数值不是数字"
+    assert by_line[12].message("zh") == "单位“NTU”是浊度的单位，不能用于流量"
+    assert "第 2 行" in by_line[11].to_dict()["reason_zh"]
+    assert r.rejected_frame().shape == (11, 7)
     # the good rows survive; F1 at 12 L/s = 43.2 m³/h
     assert list(r.readings["line"]) == [14, 2]
     assert r.readings.loc[r.readings["sensor_id"] == "F1", "value"].iloc[0] == pytest.approx(43.2)

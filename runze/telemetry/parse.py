@@ -30,7 +30,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from runze.telemetry.units import CANONICAL, KINDS, TelemetryUnitError, factor, kind_of_unit, normalise_unit
+from runze.i18n import t
+from runze.telemetry.units import (
+    CANONICAL,
+    KIND_NAMES_ZH,
+    KINDS,
+    TelemetryUnitError,
+    factor,
+    kind_of_unit,
+    normalise_unit,
+)
 
 TIDY_COLUMNS = ("timestamp", "sensor_id", "value", "unit")
 READING_COLUMNS = ("timestamp", "sensor_id", "kind", "value", "unit", "quality", "line")
@@ -47,19 +56,31 @@ _OFFSET_RE = r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
 
 @dataclass(frozen=True, slots=True)
 class RejectedRow:
-    """One input row (or one field of it) that was not used, and why."""
+    """One input row (or one field of it) that was not used, and why (an i18n key with its values)."""
 
     file: str
     line: int
     field: str
-    reason: str
+    code: str  # key in runze.i18n.MESSAGES
+    params: dict
     text: str = ""
+
+    def message(self, lang: str = "zh") -> str:
+        params = self.params
+        if lang == "zh":  # kind names in Chinese
+            params = {k: KIND_NAMES_ZH.get(v, v) if k in ("kind", "unit_kind") else v for k, v in params.items()}
+        return t(self.code, lang, **params)
+
+    @property
+    def reason(self) -> str:
+        return self.message("en")
 
     def __str__(self) -> str:
         return f"{self.file}: line {self.line}: field '{self.field}': {self.reason}"
 
     def to_dict(self) -> dict:
-        return {"file": self.file, "line": self.line, "field": self.field, "reason": self.reason, "text": self.text}
+        return {"file": self.file, "line": self.line, "field": self.field, "code": self.code,
+                "reason": self.reason, "reason_zh": self.message("zh"), "text": self.text}
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +116,8 @@ class ParseResult:
         return self.rejected_total == 0
 
     def rejected_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([r.to_dict() for r in self.rejected], columns=["file", "line", "field", "reason", "text"])
+        return pd.DataFrame([r.to_dict() for r in self.rejected],
+                            columns=["file", "line", "field", "code", "reason", "reason_zh", "text"])
 
     def summary(self) -> dict:
         return {
@@ -123,14 +145,18 @@ def _empty_readings() -> pd.DataFrame:
 
 
 class _Rejects:
-    """Collects rejections as arrays (cheap) and turns at most ``cap`` of them into objects at the end."""
+    """Collects rejections as arrays (cheap) and turns at most ``cap`` of them into objects at the end.
+
+    ``params`` values may be scalars (same for every row) or arrays with one value per rejected row.
+    """
 
     def __init__(self, file: str, cap: int) -> None:
         self.file = file
         self.cap = cap
         self.parts: list[pd.DataFrame] = []
+        self.meta: list[tuple[str, dict]] = []
 
-    def add(self, lines, field_name, reason, text=None) -> None:
+    def add(self, lines, field_name, code: str, params: dict | None = None, text=None) -> None:
         lines = np.asarray(lines, dtype=np.int64)
         if lines.size == 0:
             return
@@ -140,22 +166,30 @@ class _Rejects:
                 {
                     "line": lines,
                     "field": np.broadcast_to(np.asarray(field_name, dtype=object), n),
-                    "reason": np.broadcast_to(np.asarray(reason, dtype=object), n),
+                    "part": len(self.meta),
+                    "idx": np.arange(n),
                     "text": np.broadcast_to(np.asarray("" if text is None else text, dtype=object), n),
                 }
             )
         )
+        self.meta.append((code, dict(params or {})))
 
     def finish(self) -> tuple[list[RejectedRow], int]:
         if not self.parts:
             return [], 0
         frame = pd.concat(self.parts, ignore_index=True).sort_values("line", kind="stable")
         head = frame.head(self.cap)
-        rows = [
-            RejectedRow(self.file, int(ln), str(f), str(r), str(tx)[:200])
-            for ln, f, r, tx in zip(head["line"], head["field"], head["reason"], head["text"], strict=True)
-        ]
+        rows = []
+        for ln, f, part, idx, tx in zip(head["line"], head["field"], head["part"], head["idx"], head["text"],
+                                        strict=True):
+            code, params = self.meta[part]
+            row_params = {k: _plain(v[idx]) if isinstance(v, np.ndarray) else v for k, v in params.items()}
+            rows.append(RejectedRow(self.file, int(ln), str(f), code, row_params, str(tx)[:200]))
         return rows, len(frame)
+
+
+def _plain(v):
+    return v.item() if isinstance(v, np.generic) else v
 
 
 def _read_text(source) -> tuple[str, str]:
@@ -192,7 +226,7 @@ def _split_lines(text: str, sep: str, n_fields: int | tuple[int, ...], rejects: 
     exp = " or ".join(str(a) for a in allowed)
     for cnt in np.unique(counts[bad_count]):
         sel = bad_count & (counts == cnt)
-        rejects.add(line_no[sel], "row", f"expected {exp} fields separated by '{sep}', found {cnt}",
+        rejects.add(line_no[sel], "row", "telemetry.field_count", {"expected": exp, "sep": sep, "found": int(cnt)},
                     body[sel].to_numpy())
     fields = body[plain_ok].str.split(sep, expand=True, n=width - 1) if plain_ok.any() else pd.DataFrame()
     fields = fields.reindex(columns=range(width))
@@ -203,10 +237,11 @@ def _split_lines(text: str, sep: str, n_fields: int | tuple[int, ...], rejects: 
             try:
                 parts = next(csv.reader([txt], delimiter=sep))
             except csv.Error as exc:
-                rejects.add([ln], "row", f"unreadable CSV: {exc}", txt)
+                rejects.add([ln], "row", "telemetry.unreadable_csv", {"error": str(exc)}, txt)
                 continue
             if len(parts) not in allowed:
-                rejects.add([ln], "row", f"expected {exp} fields separated by '{sep}', found {len(parts)}", txt)
+                rejects.add([ln], "row", "telemetry.field_count", {"expected": exp, "sep": sep, "found": len(parts)},
+                            txt)
                 continue
             extra_rows.append(parts + [None] * (width - len(parts)))
             extra_lines.append(ln)
@@ -243,8 +278,8 @@ def _check_plausible(frame: pd.DataFrame, ok: np.ndarray, plausible, rejects: _R
             bad |= in_kind & (vals > high)
         if bad.any():
             fields = value_field if isinstance(value_field, str) else frame["sensor_id"].to_numpy()[bad]
-            rejects.add(frame["line"].to_numpy()[bad], fields,
-                        f"implausible {kind} value (allowed {low}..{high} {CANONICAL[kind]})",
+            rejects.add(frame["line"].to_numpy()[bad], fields, "telemetry.implausible",
+                        {"kind": kind, "low": low, "high": high, "unit": CANONICAL[kind]},
                         frame["value"].to_numpy()[bad].astype(str))
             ok = ok & ~bad
     return ok
@@ -258,12 +293,11 @@ def _drop_duplicates(frame: pd.DataFrame, rejects: _Rejects) -> pd.DataFrame:
     first_line = frame.groupby(["sensor_id", "timestamp"], sort=False)["line"].transform("first")
     first_val = frame.groupby(["sensor_id", "timestamp"], sort=False)["value"].transform("first")
     same = np.isclose(frame["value"].to_numpy(), first_val.to_numpy(), rtol=0, atol=1e-12)
-    for is_same, label in ((True, "duplicate reading, same value as line {}"),
-                           (False, "conflicting duplicate reading (differs from line {}); first kept")):
+    for is_same, code in ((True, "telemetry.duplicate"), (False, "telemetry.duplicate_conflict")):
         sel = dup & (same == is_same)
         if sel.any():
-            reasons = np.array([label.format(x) for x in first_line.to_numpy()[sel]], dtype=object)
-            rejects.add(frame["line"].to_numpy()[sel], "timestamp", reasons)
+            rejects.add(frame["line"].to_numpy()[sel], "timestamp", code,
+                        {"first_line": first_line.to_numpy()[sel]})
     return frame[~dup]
 
 
@@ -333,7 +367,8 @@ def parse_tidy_csv(
     first = text.splitlines()[0] if text.strip() else ""
     header = [h.strip().lower() for h in next(csv.reader([first]))] if first else []
     if tuple(header[:4]) != TIDY_COLUMNS or len(header) not in (4, 5) or (len(header) == 5 and header[4] != "quality"):
-        rejects.add([1], "header", "expected header 'timestamp,sensor_id,value,unit[,quality]'", first)
+        rejects.add([1], "header", "telemetry.bad_header", {"expected": "timestamp,sensor_id,value,unit[,quality]"},
+                    first)
         rows, total = rejects.finish()
         return ParseResult(_empty_readings(), rows, total, [], [name])
     has_quality = len(header) == 5
@@ -353,16 +388,16 @@ def parse_tidy_csv(
 
     ok = np.ones(len(frame), dtype=bool)
     bad = frame["timestamp"].isna().to_numpy()
-    rejects.add(lines[bad], "timestamp", "not a date-time (expected ISO 8601, e.g. 2025-03-01T08:00:00+08:00)",
+    rejects.add(lines[bad], "timestamp", "telemetry.bad_timestamp", {"example": "2025-03-01T08:00:00+08:00"},
                 fields[0].to_numpy()[bad])
     ok &= ~bad
     bad = frame["sensor_id"].to_numpy() == ""
-    rejects.add(lines[bad], "sensor_id", "empty sensor id")
+    rejects.add(lines[bad], "sensor_id", "telemetry.empty_sensor")
     ok &= ~bad
     nan = ~np.isfinite(frame["value"].to_numpy())
     empty = (value_text == "").to_numpy()
-    rejects.add(lines[nan & empty], "value", "empty value")
-    rejects.add(lines[nan & ~empty], "value", "not a number", value_text.to_numpy()[nan & ~empty])
+    rejects.add(lines[nan & empty], "value", "telemetry.empty_value")
+    rejects.add(lines[nan & ~empty], "value", "telemetry.not_a_number", None, value_text.to_numpy()[nan & ~empty])
     ok &= ~nan
 
     # kind per row: the sensor's configured kind, else the unit's own kind
@@ -379,16 +414,16 @@ def parse_tidy_csv(
         kinds[no_kind] = sensor_of.map(per_sensor).to_numpy(dtype=object)
     bad_kind = pd.isna(kinds) & ok
     unknown_cfg = ~pd.isna(kinds) & ~np.isin(kinds.astype(str), KINDS)
-    rejects.add(lines[bad_kind], "unit", "unit does not tell the kind of reading (give the sensor's kind)",
+    rejects.add(lines[bad_kind], "unit", "telemetry.unit_without_kind", {"unit": unit_text[bad_kind]},
                 unit_text[bad_kind])
-    rejects.add(lines[unknown_cfg & ok], "sensor_id", f"configured kind is not one of {', '.join(KINDS)}")
+    rejects.add(lines[unknown_cfg & ok], "sensor_id", "telemetry.kind_not_known", {"known": ", ".join(KINDS)})
     ok &= ~bad_kind & ~unknown_cfg
     frame["kind"] = kinds
 
     # unit factor per distinct (kind, unit) pair: few pairs, so a dict lookup each is cheap
     pair = pd.MultiIndex.from_arrays([kinds.astype(str), np.char.lower(unit_text.astype(str))])
     factors = np.full(len(frame), np.nan)
-    reasons = np.full(len(frame), "", dtype=object)
+    errors: dict[int, TelemetryUnitError] = {}
     codes, uniq = pd.factorize(pair)
     for code, (kind, unit) in enumerate(uniq):
         if kind not in KINDS:
@@ -396,18 +431,19 @@ def parse_tidy_csv(
         try:
             factors[codes == code] = factor(unit, kind)
         except TelemetryUnitError as exc:
-            reasons[codes == code] = str(exc)
+            errors[code] = exc
     bad_unit = ok & ~np.isfinite(factors)
-    for reason in pd.unique(reasons[bad_unit]):
-        sel = bad_unit & (reasons == reason)
-        rejects.add(lines[sel], "unit", reason or "unknown unit", unit_text[sel])
+    for code, exc in errors.items():
+        sel = bad_unit & (codes == code)
+        rejects.add(lines[sel], "unit", exc.key, exc.params, unit_text[sel])
     ok &= ~bad_unit
     frame["value"] = frame["value"].to_numpy() * np.where(ok, factors, np.nan)
     frame["unit"] = pd.Series(kinds).map(CANONICAL).to_numpy()
 
     rq = {normalise_unit(q) for q in reject_quality}
     bad_q = ok & frame["quality"].isin(rq).to_numpy()
-    rejects.add(lines[bad_q], "quality", "reading flagged as bad quality", frame["quality"].to_numpy()[bad_q])
+    rejects.add(lines[bad_q], "quality", "telemetry.bad_quality", {"flag": frame["quality"].to_numpy()[bad_q]},
+                frame["quality"].to_numpy()[bad_q])
     ok &= ~bad_q
     ok = _check_plausible(frame, ok, plausible, rejects, "value")
     return _finish(frame, ok, rejects, name, expected_interval, gap_factor)
@@ -436,13 +472,13 @@ def parse_battledim_csv(
     first = text.splitlines()[0] if text.strip() else ""
     header = [h.strip() for h in first.split(";")]
     if len(header) < 2 or header[0].lower() != "timestamp":
-        rejects.add([1], "header", "expected header 'Timestamp;<sensor id>;...'", first)
+        rejects.add([1], "header", "telemetry.bad_header", {"expected": "Timestamp;<sensor id>;..."}, first)
         rows, total = rejects.finish()
         return ParseResult(_empty_readings(), rows, total, [], [name])
     sensors = header[1:]
     dupes = sorted({s for s in sensors if sensors.count(s) > 1} | ({""} if "" in sensors else set()))
     if dupes:
-        rejects.add([1], "header", f"empty or repeated sensor column names: {dupes}", first)
+        rejects.add([1], "header", "telemetry.repeated_columns", {"columns": ", ".join(dupes) or "''"}, first)
         rows, total = rejects.finish()
         return ParseResult(_empty_readings(), rows, total, [], [name])
     fields, lines = _split_lines(text, ";", len(header), rejects)
@@ -451,7 +487,7 @@ def parse_battledim_csv(
     fields.columns = ["Timestamp", *sensors]
     times = _parse_times(fields["Timestamp"].reset_index(drop=True), tz).dt.tz_convert(None).to_numpy()
     bad_t = pd.isna(times)
-    rejects.add(lines[bad_t], "Timestamp", "not a date-time (expected e.g. 2019-01-01 00:05:00)",
+    rejects.add(lines[bad_t], "Timestamp", "telemetry.bad_timestamp", {"example": "2019-01-01 00:05:00"},
                 fields["Timestamp"].to_numpy()[bad_t])
     vals_text = fields[sensors].to_numpy(dtype=object)[~bad_t]
     lines_ok, times_ok = lines[~bad_t], times[~bad_t]
@@ -472,8 +508,8 @@ def parse_battledim_csv(
     nan = ~np.isfinite(values)
     empty = (flat == "").to_numpy()
     sens = frame["sensor_id"].to_numpy()
-    rejects.add(frame["line"].to_numpy()[nan & empty], sens[nan & empty], "empty value")
-    rejects.add(frame["line"].to_numpy()[nan & ~empty], sens[nan & ~empty], "not a number",
+    rejects.add(frame["line"].to_numpy()[nan & empty], sens[nan & empty], "telemetry.empty_value")
+    rejects.add(frame["line"].to_numpy()[nan & ~empty], sens[nan & ~empty], "telemetry.not_a_number", None,
                 flat.to_numpy()[nan & ~empty])
     ok = _check_plausible(frame, ~nan, plausible, rejects, None)
     return _finish(frame, ok, rejects, name, expected_interval, gap_factor)
