@@ -1,7 +1,8 @@
 """The utility-attribute sidecar: what EPANET has no place for, as JSON beside the `.inp` (`X.inp` ↔ `X.json`).
 
 Keys: plants, dmas, zones, customers, critical_users, valves, sensors, extra (see `UtilityAttributes`), plus
-``"format": "runze-sidecar"`` and a version so that an unrelated `X.json` is never mistaken for one.  Ids
+``"format": "runze-sidecar"`` and a version so that an unrelated `X.json` is never mistaken for one (a
+hand-written sidecar may leave "format" out if it uses the keys above).  Ids
 named in the sidecar must exist in the network; a sidecar that names unknown elements is an error (a stale
 sidecar would otherwise silently attach DMAs to the wrong pipes).  Written atomically; a network without
 utility attributes removes a stale sidecar of ours instead of leaving it to be loaded with the new file.
@@ -42,9 +43,10 @@ def from_dict(data: Any, path: str, network: Network | None = None) -> UtilityAt
     """Utility attributes from parsed JSON; raises InpError(s) naming the key that is wrong."""
     if not isinstance(data, dict):
         raise InpError("the sidecar is not a JSON object", path=path, expected="{\"format\": \"runze-sidecar\", ...}")
-    if data.get("format") != FORMAT:
-        raise InpError(f"not a Runze sidecar (format is {data.get('format')!r})", path=path, field="format",
-                       expected=f"{FORMAT!r}")
+    # a hand-written sidecar may omit "format"; then it must at least use one of our keys
+    if data.get("format", FORMAT) != FORMAT or ("format" not in data and not any(k in data for k in KEYS)):
+        raise InpError(f"not a Runze sidecar (format {data.get('format')!r}, keys {sorted(data)[:5]})", path=path,
+                       field="format", expected=f"{FORMAT!r} and keys among {', '.join(KEYS)}")
     errors: list[InpError] = []
     utility = UtilityAttributes()
     for key in KEYS:
