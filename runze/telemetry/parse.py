@@ -421,7 +421,7 @@ def parse_tidy_csv(
     frame["kind"] = kinds
 
     # unit factor per distinct (kind, unit) pair: few pairs, so a dict lookup each is cheap
-    pair = pd.MultiIndex.from_arrays([kinds.astype(str), np.char.lower(unit_text.astype(str))])
+    pair = pd.MultiIndex.from_arrays([kinds.astype(str), unit_text.astype(str)])
     factors = np.full(len(frame), np.nan)
     errors: dict[int, TelemetryUnitError] = {}
     codes, uniq = pd.factorize(pair)
