@@ -77,11 +77,15 @@ def main(argv: list[str] | None = None) -> int:
     net, inp = load(args.network, args.grid)
     print(f"network: {net.name}: {net.n_nodes} nodes, {net.n_links} links, {net.total_pipe_length() / 1000:.1f} km, "
           f"{len(net.utility.valves)} valves (loaded in {time.perf_counter() - t:.2f} s)")
-    dn300 = [p.id for p in net.pipes.values() if abs(p.diameter - 0.3) < 1e-6]
-    if not dn300:
+    # the DN300 main whose segment holds the most nodes: the interesting repair
+    planner = OutagePlanner(net, inp_path=inp, max_share=0.5)
+    g, seg = planner.graph, planner.segmentation()
+    dn300 = np.flatnonzero(g.is_pipe & g.link_open & np.isclose(g.diameter, 0.3))
+    if not dn300.size:
         print("no DN300 pipe in this network", file=sys.stderr)
         return 1
-    pipe = max(dn300, key=lambda k: net.pipes[k].length)
+    nodes_in = seg.segment_sizes()["nodes"][seg.link_segment[dn300]]
+    pipe = g.link_ids[dn300[np.argmax(nodes_in)]]
     timings: dict[str, list[float]] = {"prepare": [], "plan": [], "criticality": []}
     start = datetime.now(CST).replace(hour=0, minute=30, second=0, microsecond=0) + timedelta(days=2)
     for _ in range(args.repeat):
@@ -96,9 +100,11 @@ def main(argv: list[str] | None = None) -> int:
         frame = criticality(planner)
         timings["criticality"].append(time.perf_counter() - t)
     print(f"segments: {seg.n_segments}; DN300 main {pipe}: close {len(plan.valves_to_close)} valves, "
+          f"{plan.pipes['length_m'] / 1000:.1f} km / {plan.pipes['volume_m3']:.0f} m³ to drain, "
           f"{len(plan.isolated_nodes)} nodes isolated, {len(plan.unintended_nodes)} cut off, "
           f"{plan.demand_lost_m3h:.1f} m³/h, pressure ({plan.pressure['solver']}): "
-          f"{plan.pressure['n_low_pressure_nodes']} nodes below 14 m {plan.pressure.get('message', '')}")
+          f"{plan.pressure['n_low_pressure_nodes']} nodes below 14 m ({plan.pressure['n_newly_low']} newly) "
+          f"{plan.pressure.get('message', '')}")
     print(f"most critical segment: {frame.iloc[0]['customers']} customers, {frame.iloc[0]['demand_m3h']:.1f} m³/h")
     for name, values in timings.items():
         print(f"{name:12s} median {statistics.median(values):.3f} s  (min {min(values):.3f}, max {max(values):.3f},"
