@@ -120,3 +120,24 @@ def test_runze_solver_matches_epanet_on_the_outage():
     assert ours.min_pressure_m.keys() == ref.min_pressure_m.keys()
     for node, p in ref.min_pressure_m.items():
         assert ours.min_pressure_m[node] == pytest.approx(p, abs=1e-3)
+
+
+def test_conflicts_command_flags_overlapping_plans(loop_inp, tmp_path):
+    def make(name, pipe, start, hours):
+        out = tmp_path / name
+        r = runner.invoke(app, ["outage", "plan", str(loop_inp), "--pipe", pipe, "--start", start, "--hours",
+                                str(hours), "--solver", "none", "--allow-large", "--json", str(out)])
+        assert r.exit_code == 0, r.output
+        return str(out)
+
+    a = make("a.json", "P5", "2030-01-02T01:00", 3)
+    b = make("b.json", "P6", "2030-01-02T03:00", 2)  # shares J6 with a, overlaps 03:00-04:00
+    c = make("c.json", "P6", "2030-01-02T04:00", 2)  # same place as a, after it
+    r = runner.invoke(app, ["outage", "conflicts", a, b])
+    assert r.exit_code == 1 and "a.json (P5) and b.json (P6)" in r.output
+    r = runner.invoke(app, ["outage", "conflicts", a, c])
+    assert r.exit_code == 0 and "no conflicts" in r.output
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    r = runner.invoke(app, ["outage", "conflicts", a, str(bad)])
+    assert r.exit_code == 2 and "not a plan file" in r.output

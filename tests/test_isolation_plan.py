@@ -181,3 +181,15 @@ def test_backfeed_opens_a_normally_closed_boundary_pipe():
     normal = criticality(planner).set_index("valves")
     fed_back = criticality(planner, backfeed=True).set_index("valves")
     assert normal.loc["V3 V4", "unintended_nodes"] == 1 and fed_back.loc["V3 V4", "unintended_nodes"] == 0
+
+
+def test_leakage_demand_is_not_counted_as_customer_demand():
+    from runze.network.model import Demand
+
+    net = loop_network()
+    net.junctions["J2"].demands.append(Demand(5e-3, None, "leakage"))  # a big leak at J2
+    p = plan(net, pipe="P1")
+    assert p.demand_lost_m3h == pytest.approx(2e-3 * DAY_PATTERN[3] * 3600)
+    with_leak = OutagePlanner(net, exclude_categories=()).plan(pipe="P1", start=START, hours=2, solver="none",
+                                                               now=NOW)
+    assert with_leak.demand_lost_m3h == pytest.approx((2e-3 + 5e-3) * DAY_PATTERN[3] * 3600)

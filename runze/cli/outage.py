@@ -3,6 +3,7 @@
     runze outage plan NET.inp --pipe ID [--valves VALVES.csv] [--broken V1,V2] [--start ISO] [--hours H] --json FILE
     runze outage window NET.inp --pipe ID --hours H [--days N]
     runze outage criticality NET.inp -o FILE.csv|FILE.geojson
+    runze outage conflicts PLAN1.json PLAN2.json ...
 
 Valves come from VALVES.csv (columns valve,link,node) or, without it, from the network's sidecar (utility
 attributes).  Bad input (unknown pipe, duration 0 or over 7 days, unreadable files, a segment bigger than
@@ -220,3 +221,31 @@ def criticality_cmd(
     for row in top.itertuples():
         typer.echo(f"  #{row.rank} segment {row.segment}: {row.customers} customers, {row.demand_m3h:.1f} m³/h, "
                    f"{row.unintended_nodes} nodes cut off, valves {row.valves}")
+
+
+@outage_app.command("conflicts")
+def conflicts_cmd(
+    plans: list[Path] = typer.Argument(..., help="plan JSON files written by `runze outage plan --json`"),
+) -> None:
+    """Flag planned outages that overlap in time and place (exit code 1 when any do)."""
+    from runze.analysis.isolation.plan import find_conflicts
+
+    def load(path: Path) -> dict:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            datetime.fromisoformat(data["start"])
+            datetime.fromisoformat(data["end"])
+            return data
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            _fail(f"{path}: not a plan file from `runze outage plan --json` ({exc})")
+        raise AssertionError
+
+    found = find_conflicts([load(p) for p in plans])
+    for c in found:
+        a, b = (plans[i].name for i in c["plans"])
+        typer.echo(f"conflict 冲突: {a} ({c['targets'][0]}) and {b} ({c['targets'][1]}) overlap "
+                   f"{c['overlap_start']} → {c['overlap_end']}: {len(c['shared_nodes'])} shared nodes, "
+                   f"{len(c['shared_links'])} pipes, valves {', '.join(c['shared_valves']) or '-'}")
+    if not found:
+        typer.echo(f"no conflicts among {len(plans)} plan(s) 无冲突")
+    raise typer.Exit(code=1 if found else 0)

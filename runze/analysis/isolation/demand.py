@@ -9,7 +9,8 @@ pattern's length.  A daily pattern therefore depends on the time of day only.
 Rates are m³/s inside and volumes m³.  The integral over a window is exact for step patterns whose step is a
 multiple of the grid step (60 s by default).  Telemetry override: a per-node series of measured demand
 (pandas Series, tz-aware DatetimeIndex, m³/s) replaces that node's pattern demand wherever it has data
-(held from each reading to the next).
+(held from each reading to the next).  Demand entries whose category is leakage (NON_CUSTOMER_CATEGORIES,
+configurable) are left out: an outage stops a leak, it does not deprive a customer.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from runze.network.topology import NetworkGraph
 
 CST = timezone(timedelta(hours=8), "CST")  # China Standard Time, no daylight saving
 WEEK = 7 * 86400
+# demand categories a model may carry that are not water customers use (a leak is not a customer's loss)
+NON_CUSTOMER_CATEGORIES = ("leakage", "leak", "losses")
 _MONDAY = datetime(2024, 1, 1, tzinfo=UTC)  # a Monday, for the weekday anchor
 
 
@@ -49,8 +52,11 @@ class DemandModel:
     n_nodes: int
 
     @classmethod
-    def from_network(cls, network: Network, graph: NetworkGraph, tz: timezone = CST) -> DemandModel:
+    def from_network(cls, network: Network, graph: NetworkGraph, tz: timezone = CST,
+                     exclude_categories: tuple[str, ...] = NON_CUSTOMER_CATEGORIES) -> DemandModel:
+        """Demands of every junction, leaving out categories that are not customers' use (leakage)."""
         opts = network.options
+        excluded = {c.lower() for c in exclude_categories}
         names = list(network.patterns)
         row = {name: i + 1 for i, name in enumerate(names)}
         default = opts.default_pattern if opts.default_pattern in row else ("1" if "1" in row else None)
@@ -65,6 +71,8 @@ class DemandModel:
         nodes, bases, pats = [], [], []
         for j in network.junctions.values():
             for d in j.demands:
+                if d.category is not None and d.category.lower() in excluded:
+                    continue
                 nodes.append(graph.node_index[j.id])
                 bases.append(d.base)
                 pname = d.pattern if d.pattern is not None else default

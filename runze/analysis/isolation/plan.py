@@ -20,7 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from runze.analysis.isolation.demand import CST, DemandModel, telemetry_index, to_epoch
+from runze.analysis.isolation.demand import (
+    CST,
+    NON_CUSTOMER_CATEGORIES,
+    DemandModel,
+    telemetry_index,
+    to_epoch,
+)
 from runze.analysis.isolation.hydraulic import outage_pressures
 from runze.analysis.isolation.segments import (
     Closable,
@@ -90,7 +96,8 @@ class OutagePlanner:
 
     def __init__(self, network: Network, valves: Iterable[Mapping[str, Any]] | None = None,
                  closable: Closable = "boundary", tz=CST, inp_path: str | Path | None = None,
-                 max_share: float = 0.10, valve_source: str = "valve layer") -> None:
+                 max_share: float = 0.10, valve_source: str = "valve layer",
+                 exclude_categories: tuple[str, ...] = NON_CUSTOMER_CATEGORIES) -> None:
         self.network = network
         self.graph = NetworkGraph.from_network(network)
         rows = list(network.utility.valves if valves is None else valves)
@@ -99,7 +106,7 @@ class OutagePlanner:
         self.tz = tz
         self.inp_path = inp_path
         self.max_share = max_share
-        self.demand = DemandModel.from_network(network, self.graph, tz)
+        self.demand = DemandModel.from_network(network, self.graph, tz, exclude_categories)
         self._segmentations: dict[frozenset[str], Segmentation] = {}
         self.node_dma = self._node_dma()
         self.total_pipe_length = float(self.graph.length[self.graph.is_pipe].sum())
@@ -301,20 +308,35 @@ class OutagePlanner:
         return per_node, by_cat
 
 
-def find_conflicts(plans: Sequence[RepairPlan]) -> list[dict[str, Any]]:
-    """Pairs of planned outages that overlap in time and share nodes or segments' links."""
+def _footprint(plan: RepairPlan | Mapping[str, Any]) -> tuple[datetime, datetime, str, set, set, set]:
+    """(start, end, target, nodes, links, valves) of a plan or of its JSON form (`RepairPlan.to_dict`)."""
+    if isinstance(plan, RepairPlan):
+        d: Mapping[str, Any] = {"start": plan.start, "end": plan.end, "target": plan.target,
+                                "isolated_nodes": plan.isolated_nodes, "unintended_nodes": plan.unintended_nodes,
+                                "isolated_links": plan.isolated_links, "unintended_links": plan.unintended_links,
+                                "valves_to_close": plan.valves_to_close}
+    else:
+        d = plan
+    start, end = (t if isinstance(t, datetime) else datetime.fromisoformat(str(t)) for t in (d["start"], d["end"]))
+    nodes = set(d.get("isolated_nodes", [])) | set(d.get("unintended_nodes", []))
+    links = set(d.get("isolated_links", [])) | set(d.get("unintended_links", []))
+    return _aware(start, CST), _aware(end, CST), str(d.get("target", "?")), nodes, links, set(
+        d.get("valves_to_close", []))
+
+
+def find_conflicts(plans: Sequence[RepairPlan | Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Pairs of planned outages that overlap in time and share nodes, pipes or valves to close."""
+    prints = [_footprint(p) for p in plans]
     out = []
-    for i in range(len(plans)):
-        for j in range(i + 1, len(plans)):
-            a, b = plans[i], plans[j]
-            lo, hi = max(a.start, b.start), min(a.end, b.end)
+    for i in range(len(prints)):
+        for j in range(i + 1, len(prints)):
+            (s1, e1, t1, n1, l1, v1), (s2, e2, t2, n2, l2, v2) = prints[i], prints[j]
+            lo, hi = max(s1, s2), min(e1, e2)
             if lo >= hi:
                 continue
-            nodes = sorted(set(a.affected_nodes) & set(b.affected_nodes))
-            links = sorted(set(a.isolated_links + a.unintended_links) & set(b.isolated_links + b.unintended_links))
-            valves = sorted(set(a.valves_to_close) & set(b.valves_to_close))
+            nodes, links, valves = sorted(n1 & n2), sorted(l1 & l2), sorted(v1 & v2)
             if nodes or links or valves:
-                out.append({"plans": [i, j], "targets": [a.target, b.target], "overlap_start": lo.isoformat(),
+                out.append({"plans": [i, j], "targets": [t1, t2], "overlap_start": lo.isoformat(),
                             "overlap_end": hi.isoformat(), "shared_nodes": nodes, "shared_links": links,
                             "shared_valves": valves})
     return out
