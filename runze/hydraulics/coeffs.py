@@ -119,55 +119,65 @@ def _dw_pipe(c: Compiled, q: np.ndarray, q_signed: np.ndarray, r: np.ndarray, ml
     return hloss, hgrad
 
 
-def pump_coeffs(c: Compiled, q_signed: np.ndarray, status: np.ndarray, setting: np.ndarray,
+class PumpGroups:
+    """Pump positions by curve type, computed once (avoids re-deriving masks every trial)."""
+
+    def __init__(self, c: Compiled) -> None:
+        self.custom = np.flatnonzero(c.ptype == CUSTOM)
+        self.hp = np.flatnonzero(c.ptype == CONST_HP)
+        self.power = np.flatnonzero((c.ptype != CUSTOM) & (c.ptype != CONST_HP) & (c.ptype != NOCURVE))
+        self.novalve = np.flatnonzero(c.ptype == NOCURVE)
+        n = c.pump_n[self.power]
+        self.pw_lin = np.abs(n - 1.0) < TINY
+        self.pw_n = np.where(self.pw_lin, 1.0, n)
+        self.pw_h0 = c.pump_h0[self.power]
+        self.pw_r = c.pump_r[self.power]
+        self.hp_r = c.pump_r[self.hp]
+        self.custom_curve = c.pump_curve[self.custom]
+
+
+def pump_coeffs(c: Compiled, g: PumpGroups, q_signed: np.ndarray, status: np.ndarray, setting: np.ndarray,
                 p: np.ndarray, y: np.ndarray) -> None:
     """P and Y of the pumps (arrays are the pump slice, aligned with c.pumps)."""
     q = np.abs(q_signed)
-    hloss = np.zeros(q.size)
-    hgrad = np.ones(q.size)
-    sp_ = np.where(setting > 0, setting, 1.0)
-    closed = (status <= CLOSED) | (setting == 0.0)
-    as_valve = c.ptype == NOCURVE
-    cust = (c.ptype == CUSTOM) & ~closed
-    if cust.any():
-        idx = np.flatnonzero(cust)
-        h0, r = curve_segments(c, c.pump_curve[idx], q[idx] / sp_[idx])
-        hgrad[idx] = -r * sp_[idx]
-        hloss[idx] = -h0 * sp_[idx] ** 2 + hgrad[idx] * q_signed[idx]
-    hp = (c.ptype == CONST_HP) & ~closed
-    power = (c.ptype != CUSTOM) & (c.ptype != CONST_HP) & ~as_valve & ~closed
-    if power.any():
-        idx = np.flatnonzero(power)
-        s = sp_[idx]
-        n = c.pump_n[idx]
-        h0 = s * s * c.pump_h0[idx]
-        r = c.pump_r[idx] * s ** (2.0 - n)
-        lin = np.abs(n - 1.0) < TINY
+    if g.power.size:
+        idx = g.power
+        s = setting[idx]
+        n = g.pw_n
+        h0 = s * s * g.pw_h0
+        r = g.pw_r * s ** (2.0 - n)
+        qi = q[idx]
+        qs = q_signed[idx]
         with np.errstate(divide="ignore", invalid="ignore"):
-            g = np.where(lin, r, n * r * q[idx] ** (n - 1.0))
-        small = ~lin & (g < RQTOL)
-        g = np.where(small, RQTOL, g)
-        hl = np.where(lin | small, h0 + g * q_signed[idx], h0 + g * q_signed[idx] / n)
-        hgrad[idx] = g
-        hloss[idx] = hl
-    np.divide(1.0, hgrad, out=p)
-    np.multiply(hloss, p, out=y)
-    if hp.any():
-        idx = np.flatnonzero(hp)
-        s = sp_[idx]
-        r = c.pump_r[idx] * s**3  # n = -1: setting^(2-n)
+            gr = np.where(g.pw_lin, r, n * r * qi ** (n - 1.0))
+        small = ~g.pw_lin & (gr < RQTOL)
+        gr = np.where(small, RQTOL, gr)
+        hl = np.where(g.pw_lin | small, h0 + gr * qs, h0 + gr * qs / n)
+        p[idx] = 1.0 / gr
+        y[idx] = hl / gr
+    if g.custom.size:
+        idx = g.custom
+        sp_ = np.where(setting[idx] > 0, setting[idx], 1.0)
+        h0, r = curve_segments(c, g.custom_curve, q[idx] / sp_)
+        gr = -r * sp_
+        hl = -h0 * sp_**2 + gr * q_signed[idx]
+        p[idx] = 1.0 / gr
+        y[idx] = hl / gr
+    if g.hp.size:
+        idx = g.hp
+        s = setting[idx]
+        r = g.hp_r * s**3  # n = -1: setting^(2-n)
         with np.errstate(divide="ignore", invalid="ignore"):
-            g = -r / q[idx] / q[idx]
+            gr = -r / q[idx] / q[idx]
             hl = r / q_signed[idx]
-        big = ~(g <= CBIG)
-        tiny = ~big & (g < CSMALL)
-        pp = np.where(big, 1.0 / CBIG, np.where(tiny, 1.0 / CSMALL, 1.0 / g))
-        yy = np.where(big | tiny, q_signed[idx], hl / g)
-        p[idx] = pp
-        y[idx] = yy
-    if as_valve.any():
-        p[as_valve] = 1.0 / CSMALL
-        y[as_valve] = q_signed[as_valve]
+            big = ~(gr <= CBIG)
+            tiny = ~big & (gr < CSMALL)
+            p[idx] = np.where(big, 1.0 / CBIG, np.where(tiny, 1.0 / CSMALL, 1.0 / gr))
+            y[idx] = np.where(big | tiny, q_signed[idx], hl / gr)
+    if g.novalve.size:
+        p[g.novalve] = 1.0 / CSMALL
+        y[g.novalve] = q_signed[g.novalve]
+    closed = (status <= CLOSED) | (setting == 0.0)
     if closed.any():
         p[closed] = 1.0 / CBIG
         y[closed] = q_signed[closed]
@@ -192,14 +202,17 @@ def valve_coeffs(c: Compiled, vt: np.ndarray, km: np.ndarray, diam: np.ndarray, 
     """P and Y of the valves (valve slice).  PRV/PSV/FCV with a setting get P = 0 (done in assembly)."""
     closed = status <= CLOSED
     has_set = setting != MISSING
-    km_eff = km.copy()
+    km_eff = km
     tcv = (vt == TCV) & has_set
-    km_eff[tcv] = 0.02517 * setting[tcv] / diam[tcv] ** 4
+    if tcv.any():
+        km_eff = km.copy()
+        km_eff[tcv] = 0.02517 * setting[tcv] / diam[tcv] ** 4
     pp, yy = valve_open_coeffs(km_eff, q_signed, closed)
     # PBV holding its setting: fixed head loss
     pbv = (vt == PBV) & has_set & (setting != 0.0) & ~(km * q_signed**2 > setting)
-    pp = np.where(pbv, CBIG, pp)
-    yy = np.where(pbv, setting * CBIG, yy)
+    if pbv.any():
+        pp = np.where(pbv, CBIG, pp)
+        yy = np.where(pbv, setting * CBIG, yy)
     gpv = (vt == GPV) & ~(status == CLOSED)
     if gpv.any():
         idx = np.flatnonzero(gpv)

@@ -118,6 +118,7 @@ class Kernel:
         self.emitters = np.flatnonzero(c.emit_ke > 0)
         self.em_ke = c.emit_ke[self.emitters]
         self.rules = StatusRules(c, controls)
+        self.pump_groups = coeffs.PumpGroups(c)
         self.P = np.zeros(nl)
         self.Y = np.zeros(nl)
 
@@ -129,7 +130,7 @@ class Kernel:
         coeffs.pipe_coeffs(c, st.Q[sl], st.status[sl], P[sl], Y[sl])
         sl = self.sl_pump
         if sl.stop > sl.start:
-            coeffs.pump_coeffs(c, st.Q[sl], st.status[sl], st.setting[sl], P[sl], Y[sl])
+            coeffs.pump_coeffs(c, self.pump_groups, st.Q[sl], st.status[sl], st.setting[sl], P[sl], Y[sl])
         sl = self.sl_valve
         if sl.stop > sl.start:
             coeffs.valve_coeffs(c, self.valve_types, self.valve_km, self.valve_diam, st.Q[sl], st.status[sl],

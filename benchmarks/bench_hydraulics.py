@@ -1,0 +1,148 @@
+"""Side-by-side timing of Runze's solver, EPANET 2.3 (owa-epanet, in process) and WNTR's WNTRSimulator.
+
+    python benchmarks/bench_hydraulics.py [--runs 5] [--wntr-runs 1] [--nets Net6,ky10,demo] [--no-wntr]
+        [--scale10]
+
+Times are the median of N runs of a 24 h extended-period simulation (the file's own hydraulic step), one
+process, no file output in the timed part: Runze `simulate()` on an already-read `Network` (compile + solve +
+DataFrames), EPANET openH/initH/runH/nextH loop, WNTR `WNTRSimulator.run_sim()`.  Also prints the spread
+(min-max) so that run-to-run noise is visible, and, with --scale10, time and peak memory (tracemalloc) of the
+demo city at scale 1 and 10.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+import tracemalloc
+import warnings
+from pathlib import Path
+
+import runze.hydraulics as rh
+from runze.network.inp import read_inp
+
+DAY = 86400
+
+
+def _wntr_dir() -> Path:
+    import wntr
+
+    return Path(wntr.__file__).parent
+
+
+def net_paths(tmp: Path) -> dict[str, Path]:
+    nets = _wntr_dir() / "library" / "networks"
+    paths = {"Net3": nets / "Net3.inp", "Net6": nets / "Net6.inp", "ky10": nets / "ky10.inp"}
+    try:
+        from runze.network.demo_city.build import build_demo_city
+        from runze.network.inp import write_inp
+
+        demo = tmp / "demo-city.inp"
+        write_inp(build_demo_city(), demo)
+        paths["demo"] = demo
+    except ImportError:
+        pass
+    return paths
+
+
+def time_runze(net, runs: int) -> list[float]:
+    out = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        rh.simulate(net, duration=DAY)
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def time_epanet(path: Path, runs: int) -> list[float]:
+    from epanet import toolkit as en
+
+    ph = en.createproject()
+    en.open(ph, str(path), str(path.with_suffix(".rpt")), "")
+    en.settimeparam(ph, en.DURATION, DAY)
+    out = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        en.openH(ph)
+        en.initH(ph, 0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            while True:
+                en.runH(ph)
+                if en.nextH(ph) <= 0:
+                    break
+        en.closeH(ph)
+        out.append(time.perf_counter() - t)
+    en.close(ph)
+    en.deleteproject(ph)
+    return out
+
+
+def time_wntr(path: Path, runs: int) -> list[float]:
+    import wntr
+
+    out = []
+    for _ in range(runs):
+        wn = wntr.network.WaterNetworkModel(str(path))
+        wn.options.time.duration = DAY
+        t = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wntr.sim.WNTRSimulator(wn).run_sim()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def fmt(ts: list[float]) -> str:
+    return f"{statistics.median(ts):8.4f} s [{min(ts):.4f}-{max(ts):.4f}]"
+
+
+def scale_report() -> None:
+    from runze.network.demo_city.build import build_demo_city
+
+    for scale in (1, 10):
+        net = build_demo_city(scale=scale)
+        tracemalloc.start()
+        t = time.perf_counter()
+        res = rh.simulate(net, duration=DAY)
+        dt = time.perf_counter() - t
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        print(f"demo city scale {scale:>2}: {len(net.junctions):6d} junctions {len(net.pipes):6d} pipes  "
+              f"24 h EPS {dt:7.3f} s  peak memory {peak / 2**20:7.1f} MiB  ok={res.ok}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--wntr-runs", type=int, default=1)
+    ap.add_argument("--nets", default="Net3,Net6,ky10,demo")
+    ap.add_argument("--no-wntr", action="store_true")
+    ap.add_argument("--scale10", action="store_true")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = net_paths(Path(tmp))
+        print(f"{'network':8s} {'runze':>30s} {'EPANET':>30s} {'runze/EPANET':>13s} {'WNTR':>30s} {'WNTR/runze':>10s}")
+        for name in args.nets.split(","):
+            if name not in paths:
+                print(f"{name}: not available")
+                continue
+            path = paths[name]
+            net = read_inp(path)
+            rh.simulate(net, duration=DAY)  # warm-up (imports, caches)
+            tr = time_runze(net, args.runs)
+            te = time_epanet(path, args.runs)
+            ratio = statistics.median(tr) / statistics.median(te)
+            line = f"{name:8s} {fmt(tr):>30s} {fmt(te):>30s} {ratio:13.2f}"
+            if not args.no_wntr:
+                tw = time_wntr(path, args.wntr_runs)
+                line += f" {fmt(tw):>30s} {statistics.median(tw) / statistics.median(tr):10.1f}"
+            print(line, flush=True)
+        if args.scale10:
+            scale_report()
+
+
+if __name__ == "__main__":
+    main()
