@@ -265,6 +265,25 @@ def test_kpa_pressure_and_specific_gravity_follow_epanet(tmp_path):
     np.testing.assert_allclose(b[2], a[2], rtol=1e-9, atol=1e-9)
 
 
+@pytest.mark.parametrize("flow_units", ["LPS", "GPM"])
+@pytest.mark.parametrize("pressure_units", ["PSI", "KPA", "METERS", "BAR", "FEET"])
+def test_pressure_inputs_are_read_in_the_pressure_option_unit(flow_units, pressure_units, tmp_path):
+    diam = 8.0 if flow_units == "GPM" else 200.0
+    text = _small(flow_units, diam=diam, setting=3.0, extra=f"Pressure {pressure_units}")
+    net = parse_inp(text, "p.inp")
+    src = tmp_path / "p.inp"
+    src.write_text(text)
+    ph = open_project(src)
+    try:
+        en.setoption(ph, en.PRESS_UNITS, en.METERS)
+        setting = en.getlinkvalue(ph, en.getlinkindex(ph, "V1"), en.INITSETTING)
+    finally:
+        close_project(ph)
+    assert net.valves["V1"].setting == pytest.approx(setting, rel=1e-9)
+    write_inp(net, tmp_path / "out.inp")
+    assert read_inp(tmp_path / "out.inp").valves["V1"].setting == pytest.approx(net.valves["V1"].setting, rel=1e-14)
+
+
 def test_chinese_ids_in_gbk_utf8_and_latin1(tmp_path):
     text = _small("LPS").replace("R1", "一水厂").replace("J1", "节点甲")
     for encoding in ("gbk", "gb18030", "utf-8", "utf-8-sig"):

@@ -2,9 +2,9 @@
 
 EPANET reads times as decimal hours (``1.5``), ``h:mm[:ss]`` (``1:30``), a number and a unit (``90 MIN``,
 ``2 DAYS``) or, for clock times, a number with AM/PM (``12 am``, ``5 PM``, ``12:30 PM``).  All become seconds
-here.  Pressure-valued inputs follow EPANET's own factor: psi for US flow units, metres (or kPa when
-[OPTIONS] Pressure says KPA) for metric ones, divided by the specific gravity, exactly as EPANET's
-``initunits`` does, so a file that states a specific gravity reads as EPANET reads it.
+here.  Pressure-valued inputs follow EPANET 2.3: they are in the [OPTIONS] Pressure unit (PSI, KPA, METERS,
+BAR, FEET; default psi for US flow units, metres for metric ones) whatever the flow unit, divided by the
+specific gravity, so a file that states them reads as EPANET reads it (checked against EPANET in the tests).
 """
 
 from __future__ import annotations
@@ -24,7 +24,10 @@ SECTION_SET = frozenset(SECTIONS)
 # Sections Runze keeps as text and writes back unchanged.
 VERBATIM_SECTIONS = ("SOURCES", "REACTIONS", "MIXING", "REPORT", "LABELS", "BACKDROP", "ROUGHNESS")
 
-KPA_PER_PSI = 6.895  # EPANET's constant (exact 6.894757), so kPa inputs read as EPANET reads them
+# EPANET's own constants (exact: 6.894757 kPa and 0.0689476 bar per psi), so inputs read as EPANET reads them
+KPA_PER_PSI = 6.895
+BAR_PER_PSI = 0.068948
+PRESSURE_UNITS = ("PSI", "KPA", "METERS", "BAR", "FEET")
 TIME_UNITS = {"SEC": 1.0, "MIN": 60.0, "HOU": 3600.0, "DAY": 86400.0}
 
 
@@ -79,7 +82,7 @@ def to_float(token: str, field: str, expected: str = "a number") -> float:
         value = float(token)
     except ValueError:
         raise BadValue(field, f"{token!r} is not a number", expected) from None
-    if value != value or value in (float("inf"), float("-inf")):
+    if value - value != 0.0:  # NaN or infinite: nan - nan and inf - inf are NaN
         raise BadValue(field, f"{token!r} is not a finite number", expected)
     return value
 
@@ -148,13 +151,22 @@ def fmt(value: float) -> str:
 
 
 def pressure_factor(flow_units: str, pressure_units: str | None, specific_gravity: float) -> float:
-    """Metres of water head per file pressure unit, as EPANET converts pressure-valued inputs."""
+    """Metres of water head per file pressure unit, as EPANET 2.3 reads pressure-valued inputs.
+
+    EPANET 2.3 reads them in the [OPTIONS] Pressure unit whatever the flow unit (PSI by default for US flow
+    units, METERS for metric ones), with its own constants, divided by the specific gravity.
+    """
     sg = specific_gravity if specific_gravity > 0 else 1.0
-    if flow_units.upper() in US_FLOW_UNITS:
+    unit = (pressure_units or ("PSI" if flow_units.upper() in US_FLOW_UNITS else "METERS")).upper()
+    if unit == "PSI":
         return FT / (PSI_PER_FT * sg)
-    if (pressure_units or "").upper() == "KPA":
+    if unit == "KPA":
         return FT / (KPA_PER_PSI * PSI_PER_FT * sg)
-    return 1.0 / sg
+    if unit == "BAR":
+        return FT / (BAR_PER_PSI * PSI_PER_FT * sg)
+    if unit == "FEET":
+        return FT / sg
+    return 1.0 / sg  # METERS
 
 
 class FileUnits:

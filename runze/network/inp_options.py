@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from runze.network.inp_common import BadValue, parse_time, split_tokens, to_float
+from runze.network.inp_common import PRESSURE_UNITS, BadValue, parse_time, split_tokens, to_float
 from runze.network.model import HEADLOSS_FORMULAS, Options, TimeOptions
 from runze.network.units import FLOW_UNITS
 
@@ -55,8 +55,8 @@ def read_options(opts: Options, lines: list[tuple[int, str]], report: Callable[.
                                    " ".join(FLOW_UNITS))
                 opts.flow_units = sub
             elif key == "PRESSURE" and sub not in ("EXPONENT", ""):
-                if sub not in ("PSI", "KPA", "METERS", "M", "BAR", "FEET"):
-                    raise BadValue("Pressure", f"unknown pressure unit {tokens[1]!r}", "PSI, KPA or METERS")
+                if sub not in PRESSURE_UNITS:
+                    raise BadValue("Pressure", f"unknown pressure unit {tokens[1]!r}", " ".join(PRESSURE_UNITS))
                 opts.pressure_units = sub
             elif key == "PRESSURE":
                 _need(tokens, 3, "PRESSURE EXPONENT value")

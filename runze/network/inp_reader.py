@@ -231,14 +231,14 @@ class InpReader:
     def _new_node_id(self, token: str) -> str:
         if self.net.has_node(token):
             raise BadValue("ID", f"duplicate node id {token!r}", "a node id used once")
-        if len(token.encode("utf-8")) > 31:
+        if len(token) > 7 and len(token.encode("utf-8")) > 31:  # 7 chars are at most 28 UTF-8 bytes
             raise BadValue("ID", f"id {token!r} longer than 31 bytes", "an id of at most 31 bytes (EPANET)")
         return token
 
     def _new_link_id(self, token: str) -> str:
         if self.net.has_link(token):
             raise BadValue("ID", f"duplicate link id {token!r}", "a link id used once")
-        if len(token.encode("utf-8")) > 31:
+        if len(token) > 7 and len(token.encode("utf-8")) > 31:  # 7 chars are at most 28 UTF-8 bytes
             raise BadValue("ID", f"id {token!r} longer than 31 bytes", "an id of at most 31 bytes (EPANET)")
         return token
 
