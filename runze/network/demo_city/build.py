@@ -152,7 +152,8 @@ def build_demo_city(seed: int = 2026, scale: float = 1.0, progress: Progress | N
                            design_q, g_lim)
     if commission_plants:
         say("commissioning")
-        commission(net, progress)
+        # a big city takes seconds per EPANET day: fewer rounds keep generation under a minute
+        commission(net, progress, rounds=6 if scale <= 2.0 else 3)
     return net
 
 

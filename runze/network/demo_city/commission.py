@@ -57,7 +57,7 @@ def _score(net: Network, r: CheckResult, tank_volume: float) -> tuple[float, np.
     return badness, ratio, drained
 
 
-def commission(net: Network, progress=None) -> CheckResult:
+def commission(net: Network, progress=None, rounds: int = ROUNDS) -> CheckResult:
     """Tune the plants' pump curves in place; returns the EPANET check of the kept round."""
     plants = net.utility.plants
     t1 = net.tanks.get("T1")
@@ -66,11 +66,16 @@ def commission(net: Network, progress=None) -> CheckResult:
     design = np.array([base[p["id"]][1][1] for p in plants])
     shift = np.zeros(len(plants))
     best = None
-    for k in range(ROUNDS):
+    for k in range(rounds):
         for i, p in enumerate(plants):
             f = (design[i] + shift[i]) / design[i]
             net.curves[f"{p['id']}_CURVE"].points = [(q, round(h * f, 2)) for q, h in base[p["id"]]]
-        r = run_day(net)
+        try:
+            r = run_day(net)
+        except Exception:  # EPANET gave up on this trim (error 110 ...): keep the best round so far
+            if best is None:
+                raise
+            break
         badness, ratio, drained = _score(net, r, tank_volume)
         if progress:
             progress(f"commissioning round {k + 1}: peak load {ratio.max():.2f} of capacity")

@@ -91,6 +91,8 @@ def place_customers(rng: np.random.Generator, scale: float, node_kind: np.ndarra
     critical = []
     for name, category, kinds in CRITICAL_USERS:
         cand = np.flatnonzero(eligible & np.isin(node_kind, kinds))
+        if len(cand) == 0:  # a small city may lack that kind of district
+            cand = np.flatnonzero(eligible)
         node = int(rng.choice(cand))
         critical.append({"name": name, "category": category, "node": node})
         counts[node, 3] += 1  # the critical user is itself an institutional connection
