@@ -110,6 +110,26 @@ def test_network_built_in_code_is_what_epanet_reads(flow_units, tmp_path):
     np.testing.assert_allclose(b[2], a[2], rtol=1e-9, atol=1e-9)
 
 
+def test_no_default_pattern_survives_a_pattern_named_1(tmp_path):
+    """EPANET applies pattern "1" to demands without a pattern unless told otherwise; None must stay None."""
+    net = build_network()
+    net.patterns["1"] = Pattern("1", [0.5, 2.0])
+    assert net.options.default_pattern is None
+    write_inp(net, tmp_path / "p1.inp")
+    ph = open_project(tmp_path / "p1.inp")
+    try:
+        en.setflowunits(ph, en.CMS)
+        en.openH(ph)
+        en.initH(ph, 0)
+        en.runH(ph)
+        j3 = en.getnodeindex(ph, "J3")  # one demand of 0.003 m³/s, no pattern
+        assert en.getnodevalue(ph, j3, en.DEMAND) == pytest.approx(0.003, rel=2e-4)
+        en.closeH(ph)
+    finally:
+        close_project(ph)
+    assert read_inp(tmp_path / "p1.inp").options.default_pattern is None
+
+
 def _utility_net() -> Network:
     net = read_inp(_file("Net1.inp"))
     u = net.utility

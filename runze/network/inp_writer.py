@@ -200,6 +200,14 @@ def format_inp(net: Network) -> str:
     add(_row("Unbalanced", opts.unbalanced, opts.unbalanced_extra if opts.unbalanced == "CONTINUE" else ""))
     if opts.default_pattern:
         add(_row("Pattern", opts.default_pattern))
+    elif "1" in net.patterns:
+        # EPANET makes pattern "1" the default unless the option names another; naming a pattern that does
+        # not exist gives "no default pattern", which is what default_pattern None means here
+        absent = "NONE"
+        while absent in net.patterns:
+            absent += "_"
+        add(";no default demand pattern")
+        add(_row("Pattern", absent))
     add(_row("Demand Multiplier", fmt(opts.demand_multiplier)))
     add(_row("Demand Model", opts.demand_model))
     add(_row("Minimum Pressure", fmt(opts.minimum_pressure / u.pressure)))
