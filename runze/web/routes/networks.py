@@ -61,9 +61,14 @@ def get_version(version_id: PathId, actor: Annotated[Actor, require("networks:re
     return NetworkVersionRead.of(network_ops.get_version(session, version_id))
 
 
-@router.get("/{version_id}/inp", response_class=PlainTextResponse, responses=error_responses(404))
-def get_inp(version_id: PathId, actor: Annotated[Actor, require("networks:read")], session: SessionDep) -> str:
-    return network_ops.get_version(session, version_id).inp_text
+INP_RESPONSE = {200: {"description": "the .inp file as imported", "content": {"text/plain": {"schema": {"type": "string"}}}}}
+
+
+@router.get("/{version_id}/inp", response_model=None, responses={**INP_RESPONSE, **error_responses(404)})
+def get_inp(version_id: PathId, actor: Annotated[Actor, require("networks:read")],
+            session: SessionDep) -> PlainTextResponse:
+    # errors stay JSON (the shared error body); only the file itself is text
+    return PlainTextResponse(network_ops.get_version(session, version_id).inp_text)
 
 
 @router.get("/{version_id}/assets", response_model=Page[AssetRead], responses=error_responses(404))

@@ -13,6 +13,7 @@ from runze.web.deps import IfMatch, Limit, Offset, PathId, SessionDep, expected_
 from runze.web.errors import error_responses
 from runze.web.schemas.common import Page
 from runze.web.schemas.workorders import (
+    Edge,
     Kind,
     State,
     StateMachine,
@@ -37,7 +38,7 @@ def state_machine(actor: Annotated[Actor, require("workorders:read")]) -> StateM
         states=list(wo_ops.STATES),
         final_states=sorted(wo_ops.FINAL_STATES),
         kinds=wo_ops.KIND_LABELS,
-        edges=sorted(wo_ops.EDGES),
+        edges=[Edge(source=a, target=b) for a, b in sorted(wo_ops.EDGES)],
         repair_kinds_must_isolate=sorted(wo_ops.REPAIR_KINDS),
         rules=wo_ops.__doc__ or "",
     )

@@ -99,10 +99,15 @@ class WorkOrderRead(ORMModel):
         return cls(**data)
 
 
+class Edge(BaseModel):
+    source: str
+    target: str
+
+
 class StateMachine(BaseModel):
     states: list[str]
     final_states: list[str]
     kinds: dict[str, str]
-    edges: list[tuple[str, str]]
+    edges: list[Edge]
     repair_kinds_must_isolate: list[str]
     rules: str
