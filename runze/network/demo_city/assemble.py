@@ -37,7 +37,7 @@ from runze.network.model import (
     TimeOptions,
 )
 
-MAIN_TANK_STORAGE = 0.09  # share of the average day's volume held in the main service tank
+MAIN_TANK_STORAGE = 0.14  # share of the average day's volume held in the main service tank
 HIGH_TANK_STORAGE = 0.35  # of the high zone's daily volume
 BOOSTER_DUTY = 2
 
@@ -131,7 +131,7 @@ def network(rng, seed, scale, terrain, streets, elevation, plants, zones, custom
 
     # ---- main service tank on the ridge -------------------------------------------------------------
     daily = avg_total * 86400.0
-    t1 = TankSpec("T1", "北山清水池", np.asarray(terrain.ridge_xy), MAIN_TANK_BOTTOM_M, 0.5, 7.0, 4.0,
+    t1 = TankSpec("T1", "北山清水池", np.asarray(terrain.ridge_xy), MAIN_TANK_BOTTOM_M, 0.5, 7.0, 3.5,
                   tank_diameter(MAIN_TANK_STORAGE * daily, 6.5))
     tanks = [t1]
     node = zones.main_tank_node

@@ -28,7 +28,9 @@ from runze.network.model import Network
 STREET_KM_PER_SCALE = 405.0
 PEAK_FACTOR = 1.5  # design peak hour / average day
 DMAS_PER_SCALE = 20
-MAIN_TANK_EXCHANGE = 0.3  # design flow into/out of the main service tank, share of the average demand
+MAIN_TANK_EXCHANGE = 0.3  # design refill flow of the main service tank, share of the average demand
+TANK_PEAK_SHARE = 0.15  # share of the peak hour the main service tank supplies (plants carry the rest)
+NIGHT_FACTOR = 0.6
 FILE_STEM = "demo-city"
 
 Progress = Callable[[str], None]
@@ -74,33 +76,47 @@ def _edge_lookup(n: int, edges: np.ndarray) -> Callable[[np.ndarray, np.ndarray]
     return find
 
 
-def _size_pipes(n, edges, length, zones, plants, demand_peak, booster_flow, kind_node, scale):
-    """DN (mm) per street edge from design flows on the open network."""
+def _tree_flows(n, edges, length, open_main, sources, share, demand, high, high_open, high_tank_node):
+    """Design flow per edge: demand accumulated along a balanced forest from `sources` (and the high
+    zone's tree from its tank), plus each node's path length from its source."""
+    dist, parent, owner = balanced_forest(n, edges[open_main], length[open_main], sources, demand * ~high, share)
+    path = np.where(owner >= 0, dist - dist[sources[np.maximum(owner, 0)]], 0.0)
+    if high.any():
+        _, parent_h, _ = forest(n, edges[high_open], length[high_open], np.array([high_tank_node]), np.zeros(1))
+        parent = np.where(high, parent_h, parent)
+    flow_through = subtree_sums(parent, demand)
+    child = np.flatnonzero(parent >= 0)
+    q = np.zeros(len(edges))
+    q[_edge_lookup(n, edges)(child, parent[child])] = flow_through[child]
+    return q, path
+
+
+def _size_pipes(n, edges, length, zones, plants, avg, booster_flow, kind_node, scale):
+    """DN (mm) per street edge: the larger of two design cases on the open network.
+
+    Peak hour: peak demand served by the plants (by capacity) and the main service tank (a share of the
+    peak).  Night: low demand plus the tank refilling, served by the plants alone.
+    """
     closed = np.zeros(len(edges), dtype=bool)
     closed[zones.closed] = True
     open_edges = ~closed
     high = zones.high
     main_open = open_edges & ~high[edges[:, 0]] & ~high[edges[:, 1]]
     high_open = open_edges & high[edges[:, 0]] & high[edges[:, 1]]
-    demand = demand_peak.copy()
-    demand[zones.booster_suction] += booster_flow
-    # the main service tank exchanges a good part of the peak with the network: its trunk must carry it
-    demand[zones.main_tank_node] += MAIN_TANK_EXCHANGE * demand_peak.sum() / PEAK_FACTOR
-    sources = np.array([c for p in plants for c in p.connect_nodes])
-    share = np.array([p.capacity_m3d / p.n_trunks for p in plants for _ in p.connect_nodes])
-    dist, parent, owner = balanced_forest(n, edges[main_open], length[main_open], sources,
-                                          demand * ~high, share)
-    path = np.where(owner >= 0, dist - dist[sources[np.maximum(owner, 0)]], 0.0)
-    if high.any():
-        _, parent_h, _ = forest(n, edges[high_open], length[high_open], np.array([zones.high_tank_node]),
-                                np.zeros(1))
-        parent = np.where(high, parent_h, parent)
-    flow_through = subtree_sums(parent, demand)
-    child = np.flatnonzero(parent >= 0)
-    find = _edge_lookup(n, edges)
-    tree_edge = find(child, parent[child])
-    q = np.zeros(len(edges))
-    q[tree_edge] = flow_through[child]
+    plant_src = np.array([c for p in plants for c in p.connect_nodes])
+    plant_share = np.array([p.capacity_m3d / p.n_trunks for p in plants for _ in p.connect_nodes])
+    tank = zones.main_tank_node
+    peak = avg * PEAK_FACTOR
+    peak[zones.booster_suction] += booster_flow
+    q_peak, path = _tree_flows(n, edges, length, main_open, np.append(plant_src, tank),
+                               np.append(plant_share, TANK_PEAK_SHARE / (1 - TANK_PEAK_SHARE) * plant_share.sum()),
+                               peak, high, high_open, zones.high_tank_node)
+    night = avg * NIGHT_FACTOR
+    night[zones.booster_suction] += booster_flow
+    night[tank] += MAIN_TANK_EXCHANGE * avg.sum()
+    q_night, _ = _tree_flows(n, edges, length, main_open, plant_src, plant_share, night, high, high_open,
+                             zones.high_tank_node)
+    q = np.maximum(q_peak, q_night)
     # minimum sizes: DN150 in town, DN100 in the suburbs and on dead ends, DN200 along the trunk
     kind_edge = kind_node[edges[:, 0]]
     min_dn = np.where(np.isin(kind_edge, (0, 1, 3)), 150, 100)
@@ -132,8 +148,12 @@ def build_demo_city(seed: int = 2026, scale: float = 1.0, progress: Progress | N
     _connect_plants(plants, xy, np.flatnonzero(~high), terrain)
     front = frontage(n, edges, length)
     weight = front * np.array([2.2, 1.6, 0.8, 0.4])[kind_node]
-    sources = np.array([c for p in plants for c in p.connect_nodes])
+    # the main service tank is a source at the peak: it serves a catchment of its own, plants the rest
+    main_nodes = np.flatnonzero(~high)
+    tank_node = int(main_nodes[cKDTree(xy[main_nodes]).query(np.asarray(terrain.ridge_xy))[1]])
+    sources = np.array([c for p in plants for c in p.connect_nodes] + [tank_node])
     share = np.array([p.capacity_m3d / p.n_trunks for p in plants for _ in p.connect_nodes])
+    share = np.append(share, TANK_PEAK_SHARE / (1 - TANK_PEAK_SHARE) * share.sum())
     half = np.array([terrain.half_x, terrain.half_y])
     zones = plan_zones(rng, xy, edges, length, elevation, kind_node, sources, share,
                        np.asarray(terrain.ridge_xy), terrain.hill_summit(), weight,
@@ -145,7 +165,7 @@ def build_demo_city(seed: int = 2026, scale: float = 1.0, progress: Progress | N
     high_avg = float(avg[zones.high].sum())
 
     say("pipe sizes")
-    dn, design_q, g_lim = _size_pipes(n, edges, length, zones, plants, avg * PEAK_FACTOR, 2.0 * high_avg,
+    dn, design_q, g_lim = _size_pipes(n, edges, length, zones, plants, avg, 2.0 * high_avg,
                                       kind_node, scale)
     say("network")
     net = assemble.network(rng, seed, scale, terrain, streets, elevation, plants, zones, customers, dn,

@@ -20,9 +20,9 @@ import numpy as np
 from runze.network.demo_city.check import CheckResult, epanet_check
 from runze.network.model import Network
 
-ROUNDS = 6
+ROUNDS = 8
 PEAK_LIMIT = 0.96  # of capacity, at the peak hour
-SHARE_GAIN_M = 25.0  # m of pump head per unit of peak-load ratio above the plants' mean
+SHARE_GAIN_M = 12.0  # m of pump head per unit of peak-load ratio above the plants' mean
 TANK_GAIN = 0.11  # share of the main tank's volume that one metre of plant head moves over a day
 
 
@@ -54,6 +54,7 @@ def _score(net: Network, r: CheckResult, tank_volume: float) -> tuple[float, np.
     badness = max(0.0, float(ratio.max()) - PEAK_LIMIT) * 10.0 + abs(drained) / max(tank_volume, 1.0)
     badness += 1.0 if pinned else 0.0
     badness += len(r.warnings) + max(0.0, 14.0 - float(r.min_pressure.min()))
+    badness += max(0.0, r.peak_max_pressure - 60.0) / 5.0
     return badness, ratio, drained
 
 
@@ -85,9 +86,9 @@ def commission(net: Network, progress=None, rounds: int = ROUNDS) -> CheckResult
             break
         lo, hi = r.tank_levels.get("T1", (1.0, 6.0))
         if t1 is not None and hi >= t1.max_level - 0.05:
-            common = -2.0  # tank full: the plants push too hard
+            common = -3.0  # tank full: the plants push too hard
         elif t1 is not None and lo <= t1.min_level + 0.05:
-            common = 2.0
+            common = 3.0
         else:
             common = 0.7 * drained / max(TANK_GAIN * tank_volume, 1.0)
         shift = shift - SHARE_GAIN_M * (ratio - ratio.mean()) + common
