@@ -2,9 +2,9 @@
 
 EPANET elements: street junctions J…, street pipes P… (closed boundary valves are CLOSED pipes), for each
 plant its clearwell reservoir Pk_CW, pumps Pk_PUi on curve Pk_CURVE (last one the standby, CLOSED), header
-junctions Pk_OUT/Pk_HDR, outlet pipe Pk_OUTLET and trunk mains Pk_TMj; the main service tank T1 on the
-ridge with pipe T1_MAIN; the booster station BS1 (pumps BS1_PUi, rising main BS1_RM) and the high zone's
-tank T2 with outlet T2_OUT.  Options: LPS, Hazen-Williams, 24 h at 1 h steps.
+junctions Pk_OUT/Pk_HDR, outlet pipe Pk_OUTLET and trunk mains Pk_TMj; the main service tank(s) T1 (.. Tk,
+one per group of four plants) on the ridge with pipe T1_MAIN; the booster station BS1 (pumps BS1_PUi,
+rising main BS1_RM) and the high zone's tank (T2 at scale 1, the last tank) with outlet T2_OUT.  Options: LPS, Hazen-Williams, 24 h at 1 h steps.
 """
 
 from __future__ import annotations
@@ -129,23 +129,28 @@ def network(rng, seed, scale, terrain, streets, elevation, plants, zones, custom
                            "trunk_mains": [f"{pid}_TM{j}" for j in range(1, len(p.connect_nodes) + 1)],
                            "x": x, "y": y})
 
-    # ---- main service tank on the ridge -------------------------------------------------------------
+    # ---- main service tanks on the ridge (one per group of plants) ---------------------------------
     daily = avg_total * 86400.0
-    t1 = TankSpec("T1", "北山清水池", np.asarray(terrain.ridge_xy), MAIN_TANK_BOTTOM_M, 0.5, 7.0, 3.5,
-                  tank_diameter(MAIN_TANK_STORAGE * daily, 6.5))
-    tanks = [t1]
-    node = zones.main_tank_node
-    dist = float(np.hypot(*(xy[node] - t1.xy)))
-    net.pipes["T1_MAIN"] = Pipe("T1_MAIN", "T1", node_ids[node], _r(1.1 * dist, 1),
-                                _pipe_dn(0.3 * avg_total, 300, 0.0015, large), 130.0, tag="DI-trunk")
-    zone_of["T1"] = "main"
+    sites = terrain.ridge_sites
+    tanks = []
+    for k, (site, node) in enumerate(zip(sites, zones.main_tank_nodes, strict=True), start=1):
+        name = "北山清水池" if len(sites) == 1 else f"北山{chinese_number(k)}号清水池"
+        tank = TankSpec(f"T{k}", name, np.asarray(site), MAIN_TANK_BOTTOM_M, 0.5, 7.0, 3.5,
+                        tank_diameter(MAIN_TANK_STORAGE * daily / len(sites), 6.5))
+        tanks.append(tank)
+        dist = float(np.hypot(*(xy[node] - tank.xy)))
+        net.pipes[f"{tank.id}_MAIN"] = Pipe(f"{tank.id}_MAIN", tank.id, node_ids[node], _r(1.1 * dist, 1),
+                                            _pipe_dn(0.3 * avg_total / len(sites), 300, 0.0015, large), 130.0,
+                                            tag="DI-trunk")
+        zone_of[tank.id] = "main"
 
     # ---- booster station and the high zone's tank ---------------------------------------------------
     booster = None
     if zones.high.any():
         high_avg = float(customers.total_m3s[zones.high].sum())
+        high_id = f"T{len(tanks) + 1}"
         t2_elev = float(np.ceil(elevation[zones.high].max() + 18.0))
-        t2 = TankSpec("T2", "东山高位水池", terrain.hill_summit(), t2_elev, 0.5, 6.5, 3.5,
+        t2 = TankSpec(high_id, "东山高位水池", terrain.hill_summit(), t2_elev, 0.5, 6.5, 3.5,
                       tank_diameter(HIGH_TANK_STORAGE * high_avg * 86400.0, 6.0))
         tanks.append(t2)
         suction = zones.booster_suction
@@ -165,22 +170,22 @@ def network(rng, seed, scale, terrain, streets, elevation, plants, zones, custom
             net.pumps[pu] = Pump(pu, node_ids[suction], bs_out, head_curve="BS1_CURVE",
                                  initial_status="CLOSED" if i >= 1 else "OPEN")
             bpumps.append(pu)
-        net.pipes["BS1_RM"] = Pipe("BS1_RM", bs_out, "T2", rm_len, rm_d, 130.0, tag="DI-rising-main")
+        net.pipes["BS1_RM"] = Pipe("BS1_RM", bs_out, high_id, rm_len, rm_d, 130.0, tag="DI-rising-main")
         hnode = zones.high_tank_node
         dist = float(np.hypot(*(xy[hnode] - t2.xy)))
-        net.pipes["T2_OUT"] = Pipe("T2_OUT", "T2", node_ids[hnode], _r(max(50.0, 1.1 * dist), 1),
+        net.pipes[f"{high_id}_OUT"] = Pipe(f"{high_id}_OUT", high_id, node_ids[hnode], _r(max(50.0, 1.1 * dist), 1),
                                    _pipe_dn(1.8 * high_avg, 200, 0.003, large), 130.0, tag="DI-trunk")
-        zone_of["T2"] = "high"
+        zone_of[high_id] = "high"
         # duty pumps switch on the tank level: the first keeps it high, the second helps at the peaks
         net.controls += [
-            Control("BS1_PU1", "OPEN", None, "below", "T2", 3.0),
-            Control("BS1_PU1", "CLOSED", None, "above", "T2", 6.0),
-            Control("BS1_PU2", "OPEN", None, "below", "T2", 1.8),
-            Control("BS1_PU2", "CLOSED", None, "above", "T2", 4.5),
+            Control("BS1_PU1", "OPEN", None, "below", high_id, 3.0),
+            Control("BS1_PU1", "CLOSED", None, "above", high_id, 6.0),
+            Control("BS1_PU2", "OPEN", None, "below", high_id, 1.8),
+            Control("BS1_PU2", "CLOSED", None, "above", high_id, 4.5),
         ]
         booster = {"id": "BS1", "name": "高区加压泵站", "pumps": bpumps, "duty_pumps": bpumps[:-1],
                    "standby_pumps": bpumps[-1:], "suction": node_ids[suction], "discharge": bs_out,
-                   "outlet_link": "BS1_RM", "tank": "T2"}
+                   "outlet_link": "BS1_RM", "tank": high_id}
     for t in tanks:
         net.tanks[t.id] = Tank(t.id, t.elevation, t.init_level, t.min_level, t.max_level, t.diameter,
                                x=_r(t.xy[0], 2), y=_r(t.xy[1], 2), tag=t.name)
@@ -198,7 +203,7 @@ def network(rng, seed, scale, terrain, streets, elevation, plants, zones, custom
         nodes = [node_ids[i] for i in np.flatnonzero(label == d)]
         inl = [pipe_ids[k] for k in zones.inlets if label[a[k]] == d or label[b[k]] == d]
         if zones.high.any() and d == len(dma_ids) - 1:
-            inl = ["T2_OUT"]
+            inl = [f"T{len(tanks)}_OUT"]
         bnd = [pipe_ids[k] for k in closed_idx if label[a[k]] == d or label[b[k]] == d]
         dmas[did] = {"name": zones.dma_names[d], "inlets": inl, "boundary_valves": bnd, "nodes": nodes,
                      "zone": "high" if zones.high.any() and d == len(dma_ids) - 1 else "main"}

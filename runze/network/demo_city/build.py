@@ -105,15 +105,16 @@ def _size_pipes(n, edges, length, zones, plants, avg, booster_flow, kind_node, s
     high_open = open_edges & high[edges[:, 0]] & high[edges[:, 1]]
     plant_src = np.array([c for p in plants for c in p.connect_nodes])
     plant_share = np.array([p.capacity_m3d / p.n_trunks for p in plants for _ in p.connect_nodes])
-    tank = zones.main_tank_node
+    tanks = zones.main_tank_nodes
+    tank_share = TANK_PEAK_SHARE / (1 - TANK_PEAK_SHARE) * plant_share.sum() / len(tanks)
     peak = avg * PEAK_FACTOR
     peak[zones.booster_suction] += booster_flow
-    q_peak, path = _tree_flows(n, edges, length, main_open, np.append(plant_src, tank),
-                               np.append(plant_share, TANK_PEAK_SHARE / (1 - TANK_PEAK_SHARE) * plant_share.sum()),
+    q_peak, path = _tree_flows(n, edges, length, main_open, np.append(plant_src, tanks),
+                               np.append(plant_share, np.full(len(tanks), tank_share)),
                                peak, high, high_open, zones.high_tank_node)
     night = avg * NIGHT_FACTOR
     night[zones.booster_suction] += booster_flow
-    night[tank] += MAIN_TANK_EXCHANGE * avg.sum()
+    np.add.at(night, tanks, MAIN_TANK_EXCHANGE * avg.sum() / len(tanks))
     q_night, _ = _tree_flows(n, edges, length, main_open, plant_src, plant_share, night, high, high_open,
                              zones.high_tank_node)
     q = np.maximum(q_peak, q_night)
@@ -150,13 +151,14 @@ def build_demo_city(seed: int = 2026, scale: float = 1.0, progress: Progress | N
     weight = front * np.array([2.2, 1.6, 0.8, 0.4])[kind_node]
     # the main service tank is a source at the peak: it serves a catchment of its own, plants the rest
     main_nodes = np.flatnonzero(~high)
-    tank_node = int(main_nodes[cKDTree(xy[main_nodes]).query(np.asarray(terrain.ridge_xy))[1]])
-    sources = np.array([c for p in plants for c in p.connect_nodes] + [tank_node])
+    tank_nodes = main_nodes[cKDTree(xy[main_nodes]).query(terrain.ridge_sites)[1]]
+    sources = np.array([c for p in plants for c in p.connect_nodes] + list(tank_nodes))
     share = np.array([p.capacity_m3d / p.n_trunks for p in plants for _ in p.connect_nodes])
-    share = np.append(share, TANK_PEAK_SHARE / (1 - TANK_PEAK_SHARE) * share.sum())
+    share = np.append(share, np.full(len(tank_nodes), TANK_PEAK_SHARE / (1 - TANK_PEAK_SHARE) * share.sum()
+                                     / len(tank_nodes)))
     half = np.array([terrain.half_x, terrain.half_y])
     zones = plan_zones(rng, xy, edges, length, elevation, kind_node, sources, share,
-                       np.asarray(terrain.ridge_xy), terrain.hill_summit(), weight,
+                       terrain.ridge_sites, terrain.hill_summit(), weight,
                        int(round(DMAS_PER_SCALE * scale)), half)
 
     say("customers")

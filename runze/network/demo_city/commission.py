@@ -26,10 +26,14 @@ SHARE_GAIN_M = 12.0  # m of pump head per unit of peak-load ratio above the plan
 TANK_GAIN = 0.11  # share of the main tank's volume that one metre of plant head moves over a day
 
 
+def _main_tanks(net: Network) -> list[str]:
+    return [t for t in net.tanks if net.utility.zones.get(t) == "main" and f"{t}_MAIN" in net.pipes]
+
+
 def _plant_links(net: Network) -> dict[str, str]:
     links = {p["id"]: p["outlet_link"] for p in net.utility.plants}
-    if "T1_MAIN" in net.pipes:
-        links["T1"] = "T1_MAIN"
+    for t in _main_tanks(net):
+        links[t] = f"{t}_MAIN"
     return links
 
 
@@ -43,14 +47,24 @@ def run_day(net: Network) -> CheckResult:
         return epanet_check(path, _plant_links(net))
 
 
+def _pinned(net: Network, r: CheckResult, tanks: list[str]) -> int:
+    """+1 if a main tank ran full, -1 if one ran empty, 0 if all stayed inside their levels."""
+    for t in tanks:
+        lo, hi = r.tank_levels[t]
+        if hi >= net.tanks[t].max_level - 0.05:
+            return 1
+        if lo <= net.tanks[t].min_level + 0.05:
+            return -1
+    return 0
+
+
 def _score(net: Network, r: CheckResult, tank_volume: float) -> tuple[float, np.ndarray, float]:
     cap = np.array([p["capacity_m3d"] / 86400.0 for p in net.utility.plants])
     peak = np.array([r.plant_peak_m3s[p["id"]] for p in net.utility.plants])
     ratio = peak / cap
-    drained = r.plant_volume_m3.get("T1", 0.0)  # flow out of the tank into the network is positive
-    lo, hi = r.tank_levels.get("T1", (1.0, 6.0))
-    t1 = net.tanks.get("T1")
-    pinned = t1 is not None and (hi >= t1.max_level - 0.05 or lo <= t1.min_level + 0.05)
+    tanks = _main_tanks(net)
+    drained = sum(r.plant_volume_m3[t] for t in tanks)  # flow out of the tanks into the network is positive
+    pinned = _pinned(net, r, tanks) != 0
     badness = max(0.0, float(ratio.max()) - PEAK_LIMIT) * 10.0 + abs(drained) / max(tank_volume, 1.0)
     badness += 1.0 if pinned else 0.0
     badness += len(r.warnings) + max(0.0, 14.0 - float(r.min_pressure.min()))
@@ -61,8 +75,8 @@ def _score(net: Network, r: CheckResult, tank_volume: float) -> tuple[float, np.
 def commission(net: Network, progress=None, rounds: int = ROUNDS) -> CheckResult:
     """Tune the plants' pump curves in place; returns the EPANET check of the kept round."""
     plants = net.utility.plants
-    t1 = net.tanks.get("T1")
-    tank_volume = 0.0 if t1 is None else np.pi / 4 * t1.diameter**2 * (t1.max_level - t1.min_level)
+    tank_volume = sum(np.pi / 4 * net.tanks[t].diameter**2 * (net.tanks[t].max_level - net.tanks[t].min_level)
+                      for t in _main_tanks(net))
     base = {p["id"]: [pt for pt in net.curves[f"{p['id']}_CURVE"].points] for p in plants}
     design = np.array([base[p["id"]][1][1] for p in plants])
     shift = np.zeros(len(plants))
@@ -84,11 +98,9 @@ def commission(net: Network, progress=None, rounds: int = ROUNDS) -> CheckResult
             best = (badness, shift.copy(), r)
         if badness < 0.05:
             break
-        lo, hi = r.tank_levels.get("T1", (1.0, 6.0))
-        if t1 is not None and hi >= t1.max_level - 0.05:
-            common = -3.0  # tank full: the plants push too hard
-        elif t1 is not None and lo <= t1.min_level + 0.05:
-            common = 3.0
+        pinned = _pinned(net, r, _main_tanks(net))
+        if pinned:
+            common = -3.0 * pinned  # a tank ran full: the plants push too hard (empty: too little)
         else:
             common = 0.7 * drained / max(TANK_GAIN * tank_volume, 1.0)
         shift = shift - SHARE_GAIN_M * (ratio - ratio.mean()) + common

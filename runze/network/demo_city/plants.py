@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from runze.network.demo_city.terrain import MAIN_TANK_BOTTOM_M, RIVER_HALF_WIDTH_M, Terrain
+from runze.network.demo_city.terrain import MAIN_TANK_BOTTOM_M, RIVER_HALF_WIDTH_M, Terrain, plant_groups
 
 CAPACITY_M3D = (50_000.0, 40_000.0, 30_000.0, 30_000.0)
 RAW_WATER = ("river", "river", "river", "reservoir")
@@ -63,7 +63,7 @@ class PlantSpec:
 
 def plant_specs(terrain: Terrain, scale: float) -> list[PlantSpec]:
     """Plants in order 1..n: per group of four, three river plants and one reservoir plant."""
-    groups = max(1, int(np.ceil(scale / 2.5)))
+    groups = plant_groups(scale)
     hx, hy = terrain.half_x, terrain.half_y
     # river plants along the river, alternating banks; the reservoir plants at the foot of the northern hills
     if groups == 1:

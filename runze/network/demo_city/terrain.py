@@ -36,9 +36,9 @@ class Terrain:
     hill_xy: tuple[float, float]  # the high zone's hill
     hill_sigma: float
     hill_height: float
-    ridge_xy: tuple[float, float]  # the main tank's ridge, north of the city
+    ridge_sites: np.ndarray  # (k, 2) tops of the northern ridge, one main service tank on each
     ridge_sigma: float
-    ridge_height: float
+    ridge_height: np.ndarray  # (k,)
     waves: np.ndarray  # (k, 4): amplitude, kx, ky, phase of small undulations
 
     def river_y(self, x: np.ndarray) -> np.ndarray:
@@ -66,12 +66,18 @@ class Terrain:
         ground = ground + und * np.minimum(1.0, d / 600.0)
         r2 = ((xy - np.asarray(self.hill_xy)) ** 2).sum(axis=1)
         ground = ground + self.hill_height * np.exp(-r2 / (2.0 * self.hill_sigma**2))
-        r2 = ((xy - np.asarray(self.ridge_xy)) ** 2).sum(axis=1)
-        ground = ground + self.ridge_height * np.exp(-r2 / (2.0 * self.ridge_sigma**2))
+        for site, height in zip(self.ridge_sites, self.ridge_height, strict=True):
+            r2 = ((xy - site) ** 2).sum(axis=1)
+            ground = ground + height * np.exp(-r2 / (2.0 * self.ridge_sigma**2))
         return ground
 
     def hill_summit(self) -> np.ndarray:
         return np.asarray(self.hill_xy, dtype=float)
+
+
+def plant_groups(scale: float) -> int:
+    """Groups of four plants (and main service tanks) a city of this scale gets: one up to scale 2.5."""
+    return max(1, int(np.ceil(scale / 2.5)))
 
 
 def make_terrain(rng: np.random.Generator, scale: float, size_factor: float = 1.0) -> Terrain:
@@ -83,7 +89,10 @@ def make_terrain(rng: np.random.Generator, scale: float, size_factor: float = 1.
     river_wavelength = rng.uniform(0.9, 1.2) * half_x
     river_phase = rng.uniform(0.0, 2.0 * np.pi)
     hill_xy = (rng.uniform(0.38, 0.48) * half_x, -rng.uniform(0.50, 0.60) * half_y)
-    ridge_xy = (-rng.uniform(0.10, 0.25) * half_x, 1.45 * half_y)
+    ridge_x = -rng.uniform(0.10, 0.25) * half_x
+    groups = plant_groups(scale)
+    xs = np.array([ridge_x]) if groups == 1 else np.linspace(-0.75, 0.45, groups) * half_x
+    ridge_sites = np.column_stack([xs, np.full(groups, 1.45 * half_y)])
     # undulations with 1.5-3 km wavelengths and ~1 m amplitude each
     k = 4
     wl = rng.uniform(1500.0, 3000.0, k) * lin
@@ -91,10 +100,11 @@ def make_terrain(rng: np.random.Generator, scale: float, size_factor: float = 1.
     waves = np.column_stack([rng.uniform(0.6, 1.0, k), 2 * np.pi / wl * np.cos(ang), 2 * np.pi / wl * np.sin(ang),
                              rng.uniform(0.0, 2 * np.pi, k)])
     terrain = Terrain(half_x, half_y, lin, river_y0, river_amp, river_wavelength, river_phase, hill_xy,
-                      950.0 * lin * size_factor, 0.0, ridge_xy, 520.0 * lin * size_factor, 0.0, waves)
+                      950.0 * lin * size_factor, 0.0, ridge_sites, 520.0 * lin * size_factor, np.zeros(groups),
+                      waves)
     # heights chosen so that the hill summit stands at ~96 m and the ridge top at the main tank's bottom
     base_hill = float(terrain.elevation(np.array([hill_xy]))[0])
-    base_ridge = float(terrain.elevation(np.array([ridge_xy]))[0])
+    base_ridge = terrain.elevation(ridge_sites)
     return Terrain(half_x, half_y, lin, river_y0, river_amp, river_wavelength, river_phase, hill_xy,
-                   terrain.hill_sigma, 96.0 - base_hill, ridge_xy, terrain.ridge_sigma,
+                   terrain.hill_sigma, 96.0 - base_hill, ridge_sites, terrain.ridge_sigma,
                    MAIN_TANK_BOTTOM_M + 0.5 - base_ridge, waves)

@@ -36,7 +36,7 @@ class ZoneLayout:
     closed: np.ndarray  # edge indices of closed boundary valves
     edge_dma: np.ndarray  # int per closed/inlet edge: the DMA it bounds (the non-trunk side, first end's DMA)
     booster_suction: int  # node feeding the booster station
-    main_tank_node: int  # node the main service tank joins
+    main_tank_nodes: np.ndarray  # nodes the main service tanks join
     high_tank_node: int  # high-zone node the high service tank feeds
 
 
@@ -172,7 +172,7 @@ def plan_zones(rng: np.random.Generator, xy: np.ndarray, edges: np.ndarray, leng
     main_edge = ~high[edges[:, 0]] & ~high[edges[:, 1]]
     main_idx = np.flatnonzero(~high)
     main_tree = cKDTree(xy[main_idx])
-    main_tank_node = int(main_idx[main_tree.query(main_tank_xy)[1]])
+    main_tank_nodes = main_idx[main_tree.query(np.atleast_2d(main_tank_xy))[1]]
     high_idx = np.flatnonzero(high)
     high_tank_node = int(high_idx[cKDTree(xy[high_idx]).query(high_tank_xy)[1]]) if len(high_idx) else -1
     # booster station at the main-zone node nearest the hill's tank
@@ -187,14 +187,16 @@ def plan_zones(rng: np.random.Generator, xy: np.ndarray, edges: np.ndarray, leng
                                           weight * ~high, source_share)
     marks = np.zeros(n)
     marks[anchors] = 1.0
-    marks[[main_tank_node, booster_suction]] = 1.0
+    marks[main_tank_nodes] = 1.0
+    marks[booster_suction] = 1.0
     below = subtree_sums(parent, marks)
     trunk = (below > 0.5) & ~high
     # an anchor at the end of its path belongs to its DMA (the trunk ends at its doorstep); one that other
     # paths pass through stays trunk
     end_anchor = anchors[below[anchors] < 1.5]
     trunk[end_anchor] = False
-    trunk[[main_tank_node, booster_suction]] = True
+    trunk[main_tank_nodes] = True
+    trunk[booster_suction] = True
     trunk[sources] = True
     trunk |= _ring(n, edges[main_edge], length[main_edge], xy, sources, trunk)
 
@@ -245,5 +247,5 @@ def plan_zones(rng: np.random.Generator, xy: np.ndarray, edges: np.ndarray, leng
     if high.any():
         names[-1] = "东山高区片区"
     return ZoneLayout(high=high, trunk=trunk, dma=label, dma_names=names, inlets=inlets, closed=closed,
-                      edge_dma=edge_dma, booster_suction=booster_suction, main_tank_node=main_tank_node,
+                      edge_dma=edge_dma, booster_suction=booster_suction, main_tank_nodes=main_tank_nodes,
                       high_tank_node=high_tank_node)
