@@ -74,3 +74,35 @@ def test_bad_times_is_refused_with_the_line_and_field():
         read_inp(path)
     assert info.value.section == "TIMES" and info.value.field == "Pattern Start"
     assert info.value.line is not None and "0:00:00:00" in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["Net1.inp", "io.inp", "Anytown.inp"])
+def test_any_file_runze_accepts_is_written_so_that_epanet_opens_it(name, tmp_path):
+    """Corrupt random tokens; whenever Runze accepts the result, EPANET must accept what Runze writes."""
+    import random
+
+    from _inp_epanet import close_project, open_project
+
+    from runze.network.inp import format_inp, parse_inp
+
+    lines = next(p for p in NETWORK_FILES if p.name == name).read_text().splitlines()
+    rnd = random.Random(99)
+    junk = ["abc", "-5", "0", "*", "PM", "一", "0.0001", "-0.5", "CLOSED", "OPEN", "1e-300", "3:99", '"']
+    accepted = 0
+    for _ in range(60):
+        mutated = list(lines)
+        for _ in range(2):
+            i = rnd.randrange(len(mutated))
+            tokens = mutated[i].split()
+            if tokens and tokens[0][0] not in ";[":
+                tokens[rnd.randrange(len(tokens))] = rnd.choice(junk)
+                mutated[i] = " ".join(tokens)
+        try:
+            net = parse_inp("\n".join(mutated), name)
+        except InpError:
+            continue
+        accepted += 1
+        out = tmp_path / "w.inp"
+        out.write_text(format_inp(net), encoding="utf-8")
+        close_project(open_project(out))  # raises EpanetRejects if EPANET refuses the file
+    assert accepted >= 10

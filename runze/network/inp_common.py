@@ -65,7 +65,8 @@ def split_tokens(text: str) -> list[str]:
             i += 1
         elif c == '"':
             j = text.find('"', i + 1)
-            j = n if j < 0 else j
+            if j < 0:  # EPANET rejects a lone quote too
+                raise BadValue("line", "unmatched double quote", 'a quoted id closed with "')
             tokens.append(text[i + 1 : j])
             i = j + 1
         else:

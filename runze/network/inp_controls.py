@@ -59,6 +59,8 @@ def parse_control(net: Network, tokens: list[str], units: FileUnits) -> Control:
             status = "CLOSED" if setting == 0 else "OPEN"
         setting *= _setting_factor(net, link_id, units)
     kind = tokens[4].upper()
+    if tokens[3].upper() not in ("IF", "AT"):
+        raise BadValue("condition", f"{tokens[3]!r}", "IF NODE ... or AT TIME|CLOCKTIME ...")
     if kind in ("TIME", "CLOCKTIME"):
         seconds = parse_time(tokens[5:7], "time")
         if kind == "CLOCKTIME":

@@ -13,6 +13,10 @@ from runze.network.inp_common import PRESSURE_UNITS, BadValue, parse_time, split
 from runze.network.model import HEADLOSS_FORMULAS, Options, TimeOptions
 from runze.network.units import FLOW_UNITS
 
+EXTRA_NUMERIC = ("DIFFUSIVITY", "TOLERANCE", "HTOL", "QTOL", "RQTOL", "SEGMENTS")
+EXTRA_TEXT = ("MAP", "VERIFY", "HYDRAULICS")
+STATISTICS = ("NONE", "NO", "AV", "MIN", "MAX", "RANGE")  # EPANET matches keyword prefixes
+
 
 def _comment_split(raw: str) -> list[str]:
     semi = raw.find(";")
@@ -31,6 +35,14 @@ def _nonneg(token: str, field: str) -> float:
     return value
 
 
+def _count(tokens: list[str], field: str) -> int:
+    """A whole number >= 1 (EPANET truncates the value to an int; 0 trials would be meaningless)."""
+    value = to_float(tokens[1] if len(tokens) > 1 else "", field)
+    if value < 1:
+        raise BadValue(field, f"{tokens[1]} is less than 1", "a whole number >= 1")
+    return int(value)
+
+
 def _positive(token: str, field: str) -> float:
     value = to_float(token, field)
     if value <= 0:
@@ -43,12 +55,12 @@ def read_options(opts: Options, lines: list[tuple[int, str]], report: Callable[.
     """Fill `opts` from [OPTIONS] lines, in file units (the reader converts pressures etc. afterwards)."""
     pmin_set = preq_set = False
     for lineno, raw in lines:
-        tokens = _comment_split(raw)
-        if not tokens:
-            continue
-        key = tokens[0].upper()
-        sub = tokens[1].upper() if len(tokens) > 1 else ""
         try:
+            tokens = _comment_split(raw)
+            if not tokens:
+                continue
+            key = tokens[0].upper()
+            sub = tokens[1].upper() if len(tokens) > 1 else ""
             if key == "UNITS":
                 if sub not in FLOW_UNITS:
                     raise BadValue("Units", f"unknown flow unit {tokens[1] if len(tokens) > 1 else ''!r}",
@@ -94,7 +106,7 @@ def read_options(opts: Options, lines: list[tuple[int, str]], report: Callable[.
             elif key == "VISCOSITY":
                 opts.viscosity = _positive(tokens[1] if len(tokens) > 1 else "", "Viscosity")
             elif key == "TRIALS":
-                opts.trials = int(_positive(tokens[1] if len(tokens) > 1 else "", "Trials"))
+                opts.trials = _count(tokens, "Trials")
             elif key == "ACCURACY":
                 opts.accuracy = _positive(tokens[1] if len(tokens) > 1 else "", "Accuracy")
             elif key == "HEADERROR":
@@ -102,9 +114,9 @@ def read_options(opts: Options, lines: list[tuple[int, str]], report: Callable[.
             elif key == "FLOWCHANGE":
                 opts.flow_change = _nonneg(tokens[1] if len(tokens) > 1 else "", "FlowChange")
             elif key == "CHECKFREQ":
-                opts.check_freq = int(_positive(tokens[1] if len(tokens) > 1 else "", "CheckFreq"))
+                opts.check_freq = _count(tokens, "CheckFreq")
             elif key == "MAXCHECK":
-                opts.max_check = int(_positive(tokens[1] if len(tokens) > 1 else "", "MaxCheck"))
+                opts.max_check = _count(tokens, "MaxCheck")
             elif key == "DAMPLIMIT":
                 opts.damp_limit = to_float(tokens[1] if len(tokens) > 1 else "", "DampLimit")
             elif key == "UNBALANCED":
@@ -120,9 +132,14 @@ def read_options(opts: Options, lines: list[tuple[int, str]], report: Callable[.
                     opts.default_pattern = tokens[1]
             elif key == "QUALITY":
                 opts.quality = " ".join(tokens[1:]) or "NONE"
-            else:  # DIFFUSIVITY, TOLERANCE, MAP, HYDRAULICS, ... kept as written
-                opts.extra[" ".join(tokens[:-1]) if len(tokens) > 1 else tokens[0]] = (
-                    tokens[-1] if len(tokens) > 1 else "")
+            elif key in EXTRA_NUMERIC:  # water-quality and solver-tuning options, kept as written
+                if len(tokens) > 1:
+                    _nonneg(tokens[1], tokens[0])
+                opts.extra[tokens[0]] = " ".join(tokens[1:])
+            elif key in EXTRA_TEXT:
+                opts.extra[tokens[0]] = " ".join(tokens[1:])
+            else:
+                raise BadValue("option", f"unknown option {tokens[0]!r}", "an EPANET 2.3 option keyword")
         except BadValue as exc:
             report(lineno, "OPTIONS", exc, raw)
     # EPANET: required pressure defaults to minimum + 0.1 and must exceed it by 0.1
@@ -134,7 +151,10 @@ def read_time(t: TimeOptions, tokens: list[str]) -> None:
     key = tokens[0].upper()
     if key.startswith("STAT"):
         _need(tokens, 2, "STATISTIC NONE|AVERAGE|MINIMUM|MAXIMUM|RANGE")
-        t.statistic = tokens[-1].upper()
+        stat = tokens[-1].upper()
+        if not stat.startswith(STATISTICS):
+            raise BadValue("Statistic", f"{tokens[-1]!r}", "NONE, AVERAGED, MINIMUM, MAXIMUM or RANGE")
+        t.statistic = stat
         return
     two = key in ("HYDRAULIC", "HYDRAULICS", "QUALITY", "RULE", "PATTERN", "REPORT", "START", "MINIMUM")
     _need(tokens, 3 if two else 2, "keyword and a time")

@@ -29,6 +29,8 @@ from runze.network.inp_common import (
 )
 from runze.network.inp_controls import RuleParser, parse_control
 from runze.network.inp_options import read_options, read_time
+from runze.network.inp_verbatim import CHECKS as VERBATIM_CHECKS
+from runze.network.inp_verbatim import check_energy
 from runze.network.model import (
     CURVE_KINDS,
     VALVE_TYPES,
@@ -92,12 +94,12 @@ class InpReader:
     def _run(self, section: str, lines: list[Line], handler, with_comment: bool = False,
              with_raw: bool = False) -> None:
         for lineno, raw in lines:
-            tokens, comment = _comment_split(raw)
-            if not tokens:
-                if with_comment and comment:
-                    handler(None, comment)
-                continue
             try:
+                tokens, comment = _comment_split(raw)
+                if not tokens:
+                    if with_comment and comment:
+                        handler(None, comment)
+                    continue
                 if with_comment:
                     handler(tokens, comment)
                 elif with_raw:
@@ -193,6 +195,7 @@ class InpReader:
         self.energy_lines: list[str] = []
         def energy(tokens: list[str], raw: str) -> None:
             if not self._energy(tokens):
+                check_energy(net, tokens)
                 self.energy_lines.append(raw.strip())
 
         self._run("ENERGY", sections.get("ENERGY", []), energy, with_raw=True)
@@ -207,6 +210,9 @@ class InpReader:
         for name in VERBATIM_SECTIONS:
             if name in sections:
                 net.verbatim[name] = [raw.rstrip() for _, raw in sections[name]]
+                if name in VERBATIM_CHECKS:
+                    check = VERBATIM_CHECKS[name]
+                    self._run(name, sections[name], lambda tokens, check=check: check(net, tokens))
         self._finish_curves()
 
     # ---- references ------------------------------------------------------------------------------------
@@ -495,13 +501,15 @@ class InpReader:
 
     def _coordinate(self, tokens: list[str]) -> None:
         _need(tokens, 3, "Node X Y")
-        node = self.net.node(self._node_ref(tokens[0], "Node"))
+        if not self.net.has_node(tokens[0]):
+            return  # EPANET ignores coordinates of unknown nodes (stale map data); nothing to attach them to
+        node = self.net.node(tokens[0])
         node.x, node.y = to_float(tokens[1], "X-Coord"), to_float(tokens[2], "Y-Coord")
 
     def _vertex(self, tokens: list[str]) -> None:
         _need(tokens, 3, "Link X Y")
         if not self.net.has_link(tokens[0]):
-            raise BadValue("Link", f"unknown link {tokens[0]!r}", "a link defined in the network")
+            return  # as for coordinates: EPANET ignores vertices of unknown links
         self.net.link(tokens[0]).vertices.append((to_float(tokens[1], "X-Coord"), to_float(tokens[2], "Y-Coord")))
 
     def _leakage(self, tokens: list[str]) -> None:
