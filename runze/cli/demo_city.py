@@ -47,11 +47,9 @@ def _generate(out: Path, seed: int, scale: float):
         task = bar.add_task("示范城市 / demo city", total=len(STAGES))
 
         def step(msg: str) -> None:
-            stage = msg.split(":")[0]
-            stage = "commissioning" if stage.startswith("commissioning") else stage
+            stage = "commissioning" if msg.startswith("commissioning") else msg
             if stage in STAGES:
-                done = STAGES.index(stage) if not msg.startswith("commissioning round") else STAGES.index(stage)
-                bar.update(task, completed=done, description=f"{STAGE_ZH[stage]} / {msg}")
+                bar.update(task, completed=STAGES.index(stage), description=f"{STAGE_ZH[stage]} / {msg}")
 
         inp, side = write_demo_city(out, seed, scale, progress=step)
         bar.update(task, completed=len(STAGES), description="完成 / done")
@@ -72,6 +70,7 @@ def print_city(inp: Path) -> None:
     from runze.network.demo_city import city_summary
     from runze.network.demo_city.check import epanet_check
     from runze.network.inp import read_inp
+    from runze.network.units import head_to_mpa
 
     console = Console()
     net = read_inp(inp)
@@ -103,9 +102,11 @@ def print_city(inp: Path) -> None:
     c.add_column("项目 / item")
     c.add_column("数值 / value", justify="right")
     c.add_row("高峰时刻 / peak hour", f"{r.peak_hour:02.0f}:00")
-    c.add_row("高峰最低压力 / min pressure at peak (m)", f"{r.peak_min_pressure:.1f}  ({r.peak_min_pressure * 0.00980665:.3f} MPa)")
+    c.add_row("高峰最低压力 / min pressure at peak (m)",
+              f"{r.peak_min_pressure:.1f}  ({head_to_mpa(r.peak_min_pressure):.3f} MPa)")
     c.add_row("高峰最高压力 / max pressure at peak (m)", f"{r.peak_max_pressure:.1f}")
     c.add_row("全天最低压力 / min pressure, all day (m)", f"{float(r.min_pressure.min()):.1f}")
+    c.add_row("高峰最大流速 / max velocity at peak (m/s)", f"{r.peak_max_velocity:.2f} ({r.peak_max_velocity_pipe})")
     c.add_row("日供水量 / daily volume (m³)", f"{r.daily_volume_m3:,.0f}")
     for tid, (lo, hi) in r.tank_levels.items():
         c.add_row(f"水位 / tank {tid} level (m)", f"{lo:.2f} - {hi:.2f}")

@@ -28,6 +28,8 @@ class CheckResult:
     plant_volume_m3: dict[str, float]
     plant_peak_m3s: dict[str, float]
     tank_levels: dict[str, tuple[float, float]]  # min, max level over the day, m
+    peak_max_velocity: float  # m/s, over pipes at the peak hour
+    peak_max_velocity_pipe: str
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -65,6 +67,8 @@ def epanet_check(inp: str | Path, plant_links: dict[str, str] | None = None) -> 
             en.openH(ph)
             en.initH(ph, 0)
             times, pmin, pmax, demand, flows, levels, pressures = [], [], [], [], [], [], []
+            velocities = []
+            is_pipe = np.array([en.getlinktype(ph, i) in (en.PIPE, en.CVPIPE) for i in range(1, n_links + 1)])
             demand_node = np.zeros(n_nodes, dtype=bool)
             while True:
                 t = en.runH(ph)
@@ -73,6 +77,7 @@ def epanet_check(inp: str | Path, plant_links: dict[str, str] | None = None) -> 
                     d = _values(en, ph, en.getnodevalues, en.DEMAND, n_nodes)
                     q = _values(en, ph, en.getlinkvalues, en.FLOW, n_links)
                     head = _values(en, ph, en.getnodevalues, en.HEAD, n_nodes)
+                    velocities.append(np.where(is_pipe, _values(en, ph, en.getlinkvalues, en.VELOCITY, n_links), 0.0))
                     demand_node |= junction & (d > 0)
                     times.append(t / 3600.0)
                     pressures.append(p)
@@ -102,6 +107,8 @@ def epanet_check(inp: str | Path, plant_links: dict[str, str] | None = None) -> 
     lv = np.array(levels)
     tank_levels = {node_ids[i]: (float(lv[:, j].min()), float(lv[:, j].max())) for j, i in enumerate(tank_idx)}
     worst = np.array(node_ids)[demand_node][int(np.argmin(press.min(axis=0)))]
+    v_peak = np.abs(velocities[peak])
+    v_arg = int(np.argmax(v_peak))
     return CheckResult(times_arr, pmin, pmax, demand_arr, float(times_arr[peak]), float(pmin[peak]),
                        float(pmax[peak]), str(worst), float(demand_arr[day].sum() * 3600.0), plant_volume,
-                       plant_peak, tank_levels, warnings)
+                       plant_peak, tank_levels, float(v_peak[v_arg]), link_ids[v_arg], warnings)

@@ -20,9 +20,9 @@ DESIGN_C = 120.0
 
 # material by district kind (old_town, centre, suburb, industrial): (code, C range, install years)
 MATERIALS = {
-    "CI": ((95.0, 110.0), (1978, 1996)),  # grey cast iron, the old town's first mains
+    "CI": ((100.0, 110.0), (1978, 1996)),  # grey cast iron, the old town's first mains
     "DI": ((115.0, 135.0), (1996, 2024)),  # ductile iron, cement lined
-    "PE": ((135.0, 145.0), (2006, 2024)),  # polyethylene, small new mains
+    "PE": ((132.0, 140.0), (2006, 2024)),  # polyethylene, small new mains
     "SP": ((110.0, 125.0), (1995, 2020)),  # steel, large trunks and river crossings
 }
 
@@ -65,4 +65,4 @@ def materials(rng: np.random.Generator, dn_mm: np.ndarray, kind: np.ndarray, bri
         age_frac = (yr - y0) / max(y1 - y0, 1)
         year[sel] = yr
         c[sel] = np.round(c_lo + (c_hi - c_lo) * age_frac + rng.uniform(-2.0, 2.0, sel.sum()))
-    return code.astype(str), year, np.clip(c, 95.0, 145.0)
+    return code.astype(str), year, np.clip(c, 100.0, 140.0)
