@@ -33,7 +33,7 @@ def load_network(network_or_path: Network | str | Path) -> Network:
 
 
 def prepare(net: Network, duration: float | None = None, pda: bool | None = None,
-            backend: str | None = None) -> tuple[Compiled, Kernel, SimpleControls, object]:
+            backend: str | None = None, fast: bool | None = None) -> tuple[Compiled, Kernel, SimpleControls, object]:
     """Compile a network and build everything reusable across runs: (compiled, kernel, controls, rules)."""
     c = compile_network(net, duration=duration, pda=pda)
     controls = SimpleControls(net, c)
@@ -42,23 +42,25 @@ def prepare(net: Network, duration: float | None = None, pda: bool | None = None
         from runze.hydraulics.rules import RuleSet
 
         rules = RuleSet(net, c)
-    kernel = Kernel(c, controls, backend=backend)
+    kernel = Kernel(c, controls, backend=backend, fast=fast)
     if rules is not None:
         rules.bind(kernel, controls)
     return c, kernel, controls, rules
 
 
 def simulate(network_or_path: Network | str | Path, duration: float | None = None, pda: bool = False,
-             accuracy: float | None = None, backend: str | None = None,
+             accuracy: float | None = None, backend: str | None = None, fast: bool | None = None,
              progress: Callable[[int, int], None] | None = None) -> Results:
     """Run an extended-period (or steady-state when the duration is 0) hydraulic simulation.
 
     duration: seconds (None: the file's).  pda: pressure-driven demands with the file's PDA parameters
     (minimum/required pressure, exponent), as EPANET's PDA; False uses the file's demand model.
     accuracy: overrides the file's ACCURACY (Σ|ΔQ|/Σ|Q| convergence limit).
+    backend: "ldl" (own compiled LDLᵀ, default with numba), "qdldl" or "splu"; fast=False forces the pure
+    numpy kernels (the reference implementation of the compiled ones).
     """
     net = load_network(network_or_path)
-    c, kernel, controls, rules = prepare(net, duration, pda=True if pda else None, backend=backend)
+    c, kernel, controls, rules = prepare(net, duration, pda=True if pda else None, backend=backend, fast=fast)
     raw = Simulation(c, kernel, controls, rules, accuracy=accuracy, progress=progress).run()
     return build_results(c, raw)
 

@@ -145,16 +145,16 @@ def pump_coeffs(c: Compiled, g: PumpGroups, q_signed: np.ndarray, status: np.nda
         s = setting[idx]
         n = g.pw_n
         h0 = s * s * g.pw_h0
-        r = g.pw_r * s ** (2.0 - n)
         qi = q[idx]
         qs = q_signed[idx]
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):  # closed pumps (speed 0) are overwritten below
+            r = g.pw_r * s ** (2.0 - n)
             gr = np.where(g.pw_lin, r, n * r * qi ** (n - 1.0))
-        small = ~g.pw_lin & (gr < RQTOL)
-        gr = np.where(small, RQTOL, gr)
-        hl = np.where(g.pw_lin | small, h0 + gr * qs, h0 + gr * qs / n)
-        p[idx] = 1.0 / gr
-        y[idx] = hl / gr
+            small = ~g.pw_lin & (gr < RQTOL)
+            gr = np.where(small, RQTOL, gr)
+            hl = np.where(g.pw_lin | small, h0 + gr * qs, h0 + gr * qs / n)
+            p[idx] = 1.0 / gr
+            y[idx] = hl / gr
     if g.custom.size:
         idx = g.custom
         sp_ = np.where(setting[idx] > 0, setting[idx], 1.0)

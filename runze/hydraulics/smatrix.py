@@ -17,10 +17,18 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as sla
 
-try:  # optional fast back end
+from runze.hydraulics import ldl
+
+try:  # optional back end
     import qdldl as _qdldl
 except ImportError:  # pragma: no cover - exercised where qdldl is absent
     _qdldl = None
+
+
+def default_backend() -> str:
+    if ldl.AVAILABLE:
+        return "ldl"
+    return "qdldl" if _qdldl is not None else "splu"
 
 
 class SingularMatrix(RuntimeError):
@@ -34,12 +42,21 @@ class SingularMatrix(RuntimeError):
 class MatrixPattern:
     """Upper-triangular CSC pattern of the junction matrix and the scatter slots of every link and node."""
 
-    def __init__(self, nj: int, n1: np.ndarray, n2: np.ndarray) -> None:
+    def __init__(self, nj: int, n1: np.ndarray, n2: np.ndarray, backend: str | None = None) -> None:
         self.nj = nj
+        self.backend = backend or default_backend()
         jj = np.flatnonzero((n1 < nj) & (n2 < nj) & (n1 != n2))
         self.jj_links = jj
-        lo = np.minimum(n1[jj], n2[jj])
-        hi = np.maximum(n1[jj], n2[jj])
+        # our own LDLᵀ works on the matrix permuted by a fill-reducing ordering (computed once, here)
+        if self.backend == "ldl":
+            self.perm = ldl.fill_reducing_order(nj, n1[jj], n2[jj])
+        else:
+            self.perm = np.arange(nj)
+        iperm = np.empty(nj, np.int64)
+        iperm[self.perm] = np.arange(nj)
+        a, b = iperm[n1[jj]], iperm[n2[jj]]
+        lo = np.minimum(a, b)
+        hi = np.maximum(a, b)
         # entries (row=lo, col=hi) plus the diagonal; unique keys col-major
         rows = np.concatenate([lo, np.arange(nj)])
         cols = np.concatenate([hi, np.arange(nj)])
@@ -51,8 +68,8 @@ class MatrixPattern:
         self.indices = urow.astype(np.int32)
         self.indptr = np.concatenate([[0], np.cumsum(np.bincount(ucol, minlength=nj))]).astype(np.int32)
         self.off_slot = inverse[: jj.size]  # slot of each junction-junction link
-        self.diag_slot = inverse[jj.size:]  # slot of each diagonal entry
-        self.backend = "qdldl" if _qdldl is not None else "splu"
+        # slot of each junction's diagonal entry (junction order; entry (p, p) with p = iperm[j])
+        self.diag_slot = inverse[jj.size:][iperm]
 
     def assemble(self, p_jj: np.ndarray, diag: np.ndarray) -> np.ndarray:
         """CSC data from the P of junction-junction links (aligned with `jj_links`) and the diagonal."""
@@ -72,8 +89,15 @@ class Factor:
         self.backend = backend or pattern.backend
         self._solver = None
         self._mat = pattern.matrix(np.ones(pattern.nnz))
+        if self.backend == "ldl":
+            self._sym = ldl.Symbolic(pattern.nj, pattern.indptr, pattern.indices, pattern.perm)
 
     def solve(self, data: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+        if self.backend == "ldl":
+            x, bad = self._sym.factor_solve(data, rhs)
+            if x is None:
+                raise SingularMatrix(f"non-positive pivot at junction row {bad}", np.array([bad]))
+            return x
         mat = self._mat
         mat.data = data  # same pattern: only the values change
         if self.backend == "qdldl":

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from runze.hydraulics import coeffs
+from runze.hydraulics import coeffs, fastkernel
 from runze.hydraulics.compile import (
     ACTIVE,
     CBIG,
@@ -77,8 +77,10 @@ def _incidence(rows: np.ndarray, nrows: int, ncols: int, vals: np.ndarray) -> sp
 class Kernel:
     """Topology-dependent structures for the gradient method (built once)."""
 
-    def __init__(self, c: Compiled, controls=None, backend: str | None = None) -> None:
+    def __init__(self, c: Compiled, controls=None, backend: str | None = None, fast: bool | None = None) -> None:
         self.c = c
+        # compiled link passes when numba is present (fast=False forces the pure numpy path)
+        self.fast = fastkernel.AVAILABLE if fast is None else (fast and fastkernel.AVAILABLE)
         nj, nl = c.nj, c.nl
         n1, n2 = c.n1, c.n2
         # junction incidence: rows are junctions, fixed-grade ends dropped
@@ -100,7 +102,7 @@ class Kernel:
         self.fx_other = np.concatenate([n2[fx1], n1[fx2]])
         # flows into fixed-grade nodes
         self.fg_links = np.flatnonzero(~j1 | ~j2)
-        self.pattern = MatrixPattern(nj, n1, n2)
+        self.pattern = MatrixPattern(nj, n1, n2, backend)
         self.factor = Factor(self.pattern, backend)
         self.jj = self.pattern.jj_links
         # slices by element type (model order: pipes, pumps, valves)
@@ -118,16 +120,35 @@ class Kernel:
         self.emitters = np.flatnonzero(c.emit_ke > 0)
         self.em_ke = c.emit_ke[self.emitters]
         self.rules = StatusRules(c, controls)
+        self.rules.fast = self.fast
         self.pump_groups = coeffs.PumpGroups(c)
         self.P = np.zeros(nl)
         self.Y = np.zeros(nl)
+        self.slot = fastkernel.link_slots(nl, self.jj, self.pattern.off_slot)
+        self.is_hp_link = np.zeros(nl, bool)
+        self.is_hp_link[self.hp_pumps] = True
+        self.fast_pipes = self.fast and c.headloss != "D-W"
+        self.skip = np.zeros(nl, bool)
 
     # ---- linearisation and assembly --------------------------------------------------------------------
     def _link_coeffs(self, st: HydState) -> None:
         c = self.c
         P, Y = self.P, self.Y
         sl = self.sl_pipe
-        coeffs.pipe_coeffs(c, st.Q[sl], st.status[sl], P[sl], Y[sl])
+        if self.fast_pipes:
+            fastkernel.pipe_coeffs_power(st.Q[sl], st.status[sl], c.resist[sl], c.km[sl], c.hexp, P[sl], Y[sl])
+        else:
+            coeffs.pipe_coeffs(c, st.Q[sl], st.status[sl], P[sl], Y[sl])
+        if self.fast:
+            pg = self.pump_groups
+            if c.pumps.size:
+                fastkernel.pump_coeffs_nb(c.pumps, c.ptype, c.pump_h0, c.pump_r, c.pump_n, c.pump_curve, c.curve_x,
+                                          c.curve_y, c.curve_n, st.Q, st.status, st.setting, P, Y)
+            if c.valves.size:
+                fastkernel.valve_coeffs_nb(c.valves, c.ltype, c.km, c.diam, c.curve_x, c.curve_y, c.curve_n, st.Q,
+                                           st.status, st.setting, P, Y)
+            del pg
+            return
         sl = self.sl_pump
         if sl.stop > sl.start:
             coeffs.pump_coeffs(c, self.pump_groups, st.Q[sl], st.status[sl], st.setting[sl], P[sl], Y[sl])
@@ -141,6 +162,8 @@ class Kernel:
         c = self.c
         nj = c.nj
         self._link_coeffs(st)
+        if self.fast:
+            return self._assemble_fast(st)
         P, Y, Q = self.P, self.Y, st.Q
         Pm = P
         Yq = Y - Q  # what each link adds to F at its start node (minus at its end node)
@@ -202,11 +225,17 @@ class Kernel:
                     np.add.at(F, kn1[psv], hset * CBIG)
                     np.add.at(diag_extra, kn1[psv], CBIG)
                     np.add.at(F, kn2[psv], np.maximum(x1, 0.0))
-        diag = self.absinc @ Pm
-        diag += diag_extra
-        F += self.inc @ Yq
-        if self.fx_links.size:
-            F += np.bincount(self.fx_row, Pm[self.fx_links] * st.H[self.fx_other], minlength=nj)
+        if self.fast:
+            data = np.zeros(self.pattern.nnz)
+            diag = fastkernel.assemble_links(nj, c.n1, c.n2, Pm, Yq, st.H, self.slot, self.pattern.diag_slot,
+                                             data, F)
+            diag += diag_extra
+        else:
+            diag = self.absinc @ Pm
+            diag += diag_extra
+            F += self.inc @ Yq
+            if self.fx_links.size:
+                F += np.bincount(self.fx_row, Pm[self.fx_links] * st.H[self.fx_other], minlength=nj)
         # emitters: fictitious pipe to a reservoir at the junction's elevation
         if self.emitters.size:
             e = self.emitters
@@ -222,7 +251,44 @@ class Kernel:
                 diag[dj2] += 1.0 / hg
                 F[dj2] += (hl + c.elev[dj2] + c.pmin) / hg
         F -= st.D
-        data = self.pattern.assemble(Pm[self.jj], diag)
+        if self.fast:
+            fastkernel.add_diag(data, self.pattern.diag_slot, diag)
+        else:
+            data = self.pattern.assemble(Pm[self.jj], diag)
+        return data, F
+
+    def _assemble_fast(self, st: HydState):
+        """The same system as `_assemble`, built by compiled passes in EPANET's exact order."""
+        c = self.c
+        nj = c.nj
+        data = np.zeros(self.pattern.nnz)
+        F = np.zeros(nj)
+        xflow = np.zeros(c.nn)
+        skip = self.skip
+        if self.ctrl.size:
+            skip[self.ctrl] = st.setting[self.ctrl] != MISSING
+        diag = fastkernel.assemble_regular(nj, c.n1, c.n2, self.P, self.Y, st.Q, st.H, self.slot, skip, data, F,
+                                           xflow)
+        if self.emitters.size:
+            e = self.emitters
+            hl, hg = coeffs.emitter_headloss(c, self.em_ke, st.E[e])
+            diag[e] += 1.0 / hg
+            F[e] += (hl + c.elev[e]) / hg
+            xflow[e] -= st.E[e]
+        if c.pda:
+            dj = np.flatnonzero(st.Dfull > 0.0)
+            if dj.size:
+                hl, hg = coeffs.demand_headloss(c, st.D[dj], st.Dfull[dj], c.preq - c.pmin)
+                ok = hg > 0.0
+                dj2, hl, hg = dj[ok], hl[ok], hg[ok]
+                diag[dj2] += 1.0 / hg
+                F[dj2] += (hl + c.elev[dj2] + c.pmin) / hg
+        xflow[:nj] -= st.D
+        F += xflow[:nj]
+        if self.ctrl.size:
+            fastkernel.control_valves_nb(self.ctrl, c.ltype, c.km, c.elev, c.n1, c.n2, st.Q, st.status, st.setting,
+                                         self.P, self.Y, xflow, F, diag, data, self.slot)
+        fastkernel.add_diag(data, self.pattern.diag_slot, diag)
         return data, F
 
     def _inc_full(self):
@@ -234,6 +300,35 @@ class Kernel:
 
     # ---- flow updates -------------------------------------------------------------------------------
     def _new_flows(self, st: HydState, relax: float) -> float:
+        c = self.c
+        if self.fast:
+            qsum, dqsum, self.max_dq = fastkernel.new_link_flows(c.nj, c.n1, c.n2, self.P, self.Y, st.H, st.Q,
+                                                                  st.status, relax, self.is_hp_link, st.node_demand)
+        else:
+            qsum, dqsum = self._new_link_flows_numpy(st, relax)
+        if self.emitters.size:
+            e = self.emitters
+            hl, hg = coeffs.emitter_headloss(c, self.em_ke, st.E[e])
+            dqe = (hl - (st.H[e] - c.elev[e])) / hg * relax
+            st.E[e] -= dqe
+            qsum += float(np.abs(st.E[e]).sum())
+            dqsum += float(np.abs(dqe).sum())
+            self.max_dq = max(self.max_dq, float(np.abs(dqe).max()))
+        if c.pda:
+            dj = np.flatnonzero(st.Dfull > 0.0)
+            if dj.size:
+                dp = max(c.preq - c.pmin, 0.1)  # EPANET's MINPDIFF guard
+                hl, hg = coeffs.demand_headloss(c, st.D[dj], st.Dfull[dj], dp)
+                dqd = (hl - (st.H[dj] - c.elev[dj] - c.pmin)) / hg * relax
+                lim = 0.4 * st.Dfull[dj]
+                dqd = np.where(np.abs(dqd) > lim, 0.4 * np.sign(dqd) * st.Dfull[dj], dqd)
+                st.D[dj] -= dqd
+                qsum += float(np.abs(st.D[dj]).sum())
+                dqsum += float(np.abs(dqd).sum())
+                self.max_dq = max(self.max_dq, float(np.abs(dqd).max()))
+        return dqsum / qsum if qsum > c.accuracy else dqsum
+
+    def _new_link_flows_numpy(self, st: HydState, relax: float) -> tuple[float, float]:
         c = self.c
         dh = st.H[c.n1] - st.H[c.n2]
         dq = self.Y - self.P * dh
@@ -258,27 +353,7 @@ class Kernel:
             m2 = n2k >= c.nj
             nd -= np.bincount(n1k[m1], qo[m1], minlength=c.nn)
             nd += np.bincount(n2k[m2], qo[m2], minlength=c.nn)
-        if self.emitters.size:
-            e = self.emitters
-            hl, hg = coeffs.emitter_headloss(c, self.em_ke, st.E[e])
-            dqe = (hl - (st.H[e] - c.elev[e])) / hg * relax
-            st.E[e] -= dqe
-            qsum += float(np.abs(st.E[e]).sum())
-            dqsum += float(np.abs(dqe).sum())
-            self.max_dq = max(self.max_dq, float(np.abs(dqe).max()))
-        if c.pda:
-            dj = np.flatnonzero(st.Dfull > 0.0)
-            if dj.size:
-                dp = max(c.preq - c.pmin, 0.1)  # EPANET's MINPDIFF guard
-                hl, hg = coeffs.demand_headloss(c, st.D[dj], st.Dfull[dj], dp)
-                dqd = (hl - (st.H[dj] - c.elev[dj] - c.pmin)) / hg * relax
-                lim = 0.4 * st.Dfull[dj]
-                dqd = np.where(np.abs(dqd) > lim, 0.4 * np.sign(dqd) * st.Dfull[dj], dqd)
-                st.D[dj] -= dqd
-                qsum += float(np.abs(st.D[dj]).sum())
-                dqsum += float(np.abs(dqd).sum())
-                self.max_dq = max(self.max_dq, float(np.abs(dqd).max()))
-        return dqsum / qsum if qsum > c.accuracy else dqsum
+        return qsum, dqsum
 
     def _pda_converged(self, st: HydState) -> bool:
         c = self.c

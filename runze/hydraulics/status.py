@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from runze.hydraulics import fastkernel
 from runze.hydraulics.compile import (
     ACTIVE,
     CLOSED,
@@ -54,6 +55,8 @@ class StatusRules:
         self.prv = v[c.ltype[v] == PRV]
         self.psv = v[c.ltype[v] == PSV]
         self.fcv = v[c.ltype[v] == FCV]
+        self.prv_psv = v[(c.ltype[v] == PRV) | (c.ltype[v] == PSV)]  # in valve order, as EPANET checks them
+        self.fast = fastkernel.AVAILABLE  # the kernel may switch this off
         self.cv = c.cvpipes
         self.pumps = c.pumps
         # tank links: the tank side (n1 if it is a tank/reservoir, else n2), reservoirs excluded
@@ -79,6 +82,11 @@ class StatusRules:
     # ------------------------------------------------------------------------------------------------
     def valve_status(self, st) -> bool:
         c = self.c
+        if self.fast:
+            if self.prv_psv.size == 0:
+                return False
+            return bool(fastkernel.valve_status_nb(self.prv_psv, c.ltype, c.km, c.elev, c.n1, c.n2, st.Q, st.H,
+                                                   st.status, st.setting))
         change = False
         for idx, is_prv in ((self.prv, True), (self.psv, False)):
             if idx.size == 0:
