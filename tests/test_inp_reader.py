@@ -128,6 +128,32 @@ def test_si_values_match_epanet(path):
         close_project(ph)
 
 
+def test_disabled_controls_stay_disabled(tmp_path):
+    text = """[JUNCTIONS]
+J1 0 1
+[RESERVOIRS]
+R1 10
+[PIPES]
+P1 R1 J1 100 200 100
+[CONTROLS]
+LINK P1 CLOSED AT TIME 1
+LINK P1 OPEN AT TIME 2 DISABLED
+[TIMES]
+Duration 3
+[OPTIONS]
+Units LPS
+"""
+    net = parse_inp(text, "c.inp")
+    assert [c.enabled for c in net.controls] == [True, False]
+    src, out = tmp_path / "c.inp", tmp_path / "out.inp"
+    src.write_text(text)
+    write_inp(net, out)
+    assert "DISABLED" in out.read_text()
+    a, b = simulate(src), simulate(out)
+    assert a[3][:, 0].tolist() == b[3][:, 0].tolist()
+    assert a[3][-1, 0] == 0.0  # the disabled OPEN never fired: the pipe is still closed at 3 h
+
+
 def test_times_in_every_epanet_form():
     assert parse_time(["1:30"]) == 5400
     assert parse_time(["1.5"]) == 5400

@@ -130,6 +130,16 @@ def test_no_default_pattern_survives_a_pattern_named_1(tmp_path):
     assert read_inp(tmp_path / "p1.inp").options.default_pattern is None
 
 
+def test_writer_refuses_ids_the_format_cannot_carry(tmp_path):
+    from runze.network.errors import NetworkError
+
+    net = build_network()
+    net.junctions["J 5"] = Junction("J 5", 1.0)
+    with pytest.raises(NetworkError, match="'J 5'"):
+        write_inp(net, tmp_path / "x.inp")
+    assert not (tmp_path / "x.inp").exists()
+
+
 def _utility_net() -> Network:
     net = read_inp(_file("Net1.inp"))
     u = net.utility

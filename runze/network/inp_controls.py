@@ -33,7 +33,11 @@ def _setting_factor(net: Network, link_id: str, units: FileUnits) -> float:
 
 
 def parse_control(net: Network, tokens: list[str], units: FileUnits) -> Control:
-    """One line of [CONTROLS] (tokens without comment)."""
+    """One line of [CONTROLS] (tokens without comment); EPANET 2.3 marks a disabled control with DISABLED."""
+    enabled = True
+    if tokens and tokens[-1].upper() in ("DISABLED", "ENABLED"):
+        enabled = tokens[-1].upper() == "ENABLED"
+        tokens = tokens[:-1]
     if len(tokens) < 6 or tokens[0].upper() != "LINK":
         raise BadValue("control", "not a control", "LINK id OPEN|CLOSED|setting IF NODE id ABOVE|BELOW value, "
                        "or LINK id OPEN|CLOSED|setting AT TIME|CLOCKTIME t")
@@ -65,7 +69,7 @@ def parse_control(net: Network, tokens: list[str], units: FileUnits) -> Control:
         seconds = parse_time(tokens[5:7], "time")
         if kind == "CLOCKTIME":
             seconds %= 86400.0
-        return Control(link_id, status, setting, kind.lower(), None, seconds)  # type: ignore[arg-type]
+        return Control(link_id, status, setting, kind.lower(), None, seconds, enabled)  # type: ignore[arg-type]
     if len(tokens) < 8:
         raise BadValue("condition", "incomplete node condition", "IF NODE id ABOVE|BELOW value")
     node_id = tokens[5]
@@ -76,7 +80,7 @@ def parse_control(net: Network, tokens: list[str], units: FileUnits) -> Control:
         raise BadValue("condition", f"{tokens[6]!r}", "ABOVE or BELOW")
     value = to_float(tokens[7], "value")
     value *= units.pressure if node_id in net.junctions else units.length
-    return Control(link_id, status, setting, relation.lower(), node_id, value)  # type: ignore[arg-type]
+    return Control(link_id, status, setting, relation.lower(), node_id, value, enabled)  # type: ignore[arg-type]
 
 
 def _hours_token(seconds: float) -> str:
@@ -94,10 +98,11 @@ def format_control(net: Network, control: Control, units: FileUnits) -> str:
     else:
         action = control.status or "OPEN"
     head = f"LINK {control.link} {action}"
+    tail = "" if control.enabled else " DISABLED"
     if control.condition in ("time", "clocktime"):
-        return f"{head} AT {control.condition.upper()} {_hours_token(control.value)}"
+        return f"{head} AT {control.condition.upper()} {_hours_token(control.value)}{tail}"
     factor = units.pressure if control.node in net.junctions else units.length
-    return f"{head} IF NODE {control.node} {control.condition.upper()} {fmt(control.value / factor)}"
+    return f"{head} IF NODE {control.node} {control.condition.upper()} {fmt(control.value / factor)}{tail}"
 
 
 # ---- rules -----------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from runze.network.errors import NetworkError
 from runze.network.inp_common import VERBATIM_SECTIONS, FileUnits, fmt, format_time
 from runze.network.inp_controls import format_control, format_rule
 from runze.network.model import Network
@@ -20,8 +21,18 @@ def _row(*fields: object) -> str:
     return " ".join(str(f) for f in fields)
 
 
+def _check_ids(net: Network) -> None:
+    """Refuse ids the file format cannot carry (they would silently shift every field after them)."""
+    bad = [i for i in (*net.node_ids, *net.link_ids, *net.patterns, *net.curves)
+           if not i or any(c.isspace() or c in ';"' for c in i) or len(i.encode("utf-8")) > 31]
+    if bad:
+        raise NetworkError(f"{len(bad)} id(s) cannot be written to an .inp file (empty, over 31 bytes, or "
+                           f"containing a space, ';' or '\"'): {', '.join(map(repr, bad[:10]))}")
+
+
 def format_inp(net: Network) -> str:
-    """The text of an `.inp` file for `net`."""
+    """The text of an `.inp` file for `net` (NetworkError if an id cannot be written)."""
+    _check_ids(net)
     opts = net.options
     u = FileUnits(opts.flow_units, opts.pressure_units, opts.specific_gravity, opts.headloss)
     out: list[str] = []
@@ -130,8 +141,7 @@ def format_inp(net: Network) -> str:
 
     section("CONTROLS")
     for control in net.controls:
-        line = format_control(net, control, u)
-        add(line if control.enabled else ";" + line)
+        add(format_control(net, control, u))
 
     section("RULES")
     for rule in net.rules:
