@@ -85,6 +85,7 @@ class InpReader:
         self.curve_usage: dict[str, str] = {}
         self.curve_comment_kind: dict[str, str] = {}
         self.replaced_demands: set[str] = set()
+        self.pending_kind: str | None = None  # curve kind named by a ";PUMP:"-style comment line
 
     # ---- errors ----------------------------------------------------------------------------------------
     def _bad(self, lineno: int | None, section: str | None, exc: BadValue, raw: str | None) -> None:
@@ -117,7 +118,6 @@ class InpReader:
     def read_text(self, text: str) -> Network:
         sections: dict[str, list[Line]] = {}
         current: str | None = None
-        seen_end = False
         for lineno, raw in enumerate(text.splitlines(), 1):
             s = raw.strip()
             if not s:
@@ -130,8 +130,7 @@ class InpReader:
                                                      "one of " + " ".join(f"[{n}]" for n in SECTIONS)), raw)
                     current = None
                     continue
-                if name == "END":
-                    seen_end = True
+                if name == "END":  # EPANET stops here; it does not require [END] either
                     break
                 current = name
                 sections.setdefault(name, [])
@@ -144,7 +143,6 @@ class InpReader:
                                                      "a [SECTION] header first"), raw)
                 continue
             sections[current].append((lineno, raw))
-        del seen_end  # EPANET does not require [END]; a truncated file is caught by its broken lines
         self._read_sections(sections)
         if not self.errors and self.net.n_nodes == 0:  # EPANET error 223
             self._bad(None, None, BadValue("JUNCTIONS", "the file defines no nodes (empty or truncated?)",
@@ -277,7 +275,7 @@ class InpReader:
                   for i in range(1, len(tokens), 2)]
         curve = self.net.curves.get(tokens[0])
         if curve is None:
-            kind = getattr(self, "pending_kind", None)
+            kind = self.pending_kind
             self.net.curves[tokens[0]] = Curve(tokens[0], "GENERIC", points)
             if kind:
                 self.curve_comment_kind[tokens[0]] = kind

@@ -177,6 +177,8 @@ class Rule:
     premises: list of (logic, object kind, id, attribute, relation, value) where logic is IF/AND/OR;
     actions and else_actions: list of (kind, id, attribute, value) — values as written in the file, converted
     to SI by the reader where they are pressures, heads, levels, flows or times (seconds).
+    text: the rule's lines as read; the `.inp` writer copies them back unchanged, so code that edits the
+    clauses must clear `text` (the writer then generates the rule from the clauses).
     """
 
     id: str
