@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 MESSAGES = {
@@ -28,6 +30,7 @@ def serve(
     port: int | None = typer.Option(None, "--port", help="port (default 8000)"),
     demo: bool = typer.Option(False, "--demo", help="load demo data first if the database is empty"),
     log_level: str = typer.Option("warning", "--log-level", help="uvicorn log level"),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="worker processes (each opens its own pool)"),
 ) -> None:
     """启动服务 Serve the API (OpenAPI at /openapi.json, docs at /docs)."""
     import uvicorn
@@ -63,9 +66,16 @@ def serve(
 
     if settings.secret_key == DEV_SECRET_KEY:
         typer.echo(MESSAGES["dev_secret"], err=True)
-    app = create_app(settings, database=database)
     url = f"http://{settings.host}:{settings.port}"
     typer.echo(f"{MESSAGES['listening']}: {url}  ({MESSAGES['docs']}: {url}/docs)")
+    if workers > 1:
+        # worker processes import the app factory and read the settings from the environment
+        database.dispose()
+        os.environ["RUNZE_DATABASE_URL"] = database.url
+        uvicorn.run("runze.web.app:create_app", factory=True, host=settings.host, port=settings.port,
+                    log_level=log_level, workers=workers)
+        return
+    app = create_app(settings, database=database)
     try:
         uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level)
     finally:

@@ -20,6 +20,7 @@ time without water = restored − isolated, total = closed (or cancelled) − re
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -119,11 +120,16 @@ def _guard(kind: str, status: str, target: str, isolated: bool, has_crew: bool, 
 
 def legal_next(kind: str, status: str, *, isolated: bool) -> list[str]:
     """The states a work order may go to next (assuming a crew and a cancel reason are given)."""
-    return [
+    return list(_legal_next(kind, status, isolated))
+
+
+@functools.lru_cache(maxsize=256)  # a pure function of three small enums, asked for every order in every page
+def _legal_next(kind: str, status: str, isolated: bool) -> tuple[str, ...]:
+    return tuple(
         target
         for target in STATES
         if refusal(kind, status, target, isolated=isolated, has_crew=True, reason="-") is None
-    ]
+    )
 
 
 def durations(wo: WorkOrder) -> dict[str, float | None]:
