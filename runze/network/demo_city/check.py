@@ -24,6 +24,7 @@ class CheckResult:
     peak_min_pressure: float
     peak_max_pressure: float
     worst_node: str  # lowest pressure of the day
+    peak_max_node: str  # highest pressure at the peak hour
     daily_volume_m3: float
     plant_volume_m3: dict[str, float]
     plant_peak_m3s: dict[str, float]
@@ -107,8 +108,10 @@ def epanet_check(inp: str | Path, plant_links: dict[str, str] | None = None) -> 
     lv = np.array(levels)
     tank_levels = {node_ids[i]: (float(lv[:, j].min()), float(lv[:, j].max())) for j, i in enumerate(tank_idx)}
     worst = np.array(node_ids)[demand_node][int(np.argmin(press.min(axis=0)))]
+    peak_max_node = str(np.array(node_ids)[demand_node][int(np.argmax(press[peak]))])
     v_peak = np.abs(velocities[peak])
     v_arg = int(np.argmax(v_peak))
     return CheckResult(times_arr, pmin, pmax, demand_arr, float(times_arr[peak]), float(pmin[peak]),
-                       float(pmax[peak]), str(worst), float(demand_arr[day].sum() * 3600.0), plant_volume,
+                       float(pmax[peak]), str(worst), peak_max_node, float(demand_arr[day].sum() * 3600.0),
+                       plant_volume,
                        plant_peak, tank_levels, float(v_peak[v_arg]), link_ids[v_arg], warnings)

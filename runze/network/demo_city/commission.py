@@ -3,9 +3,9 @@
 Where each plant's water goes depends on the whole network, so the generator does what an engineer does
 when commissioning: run the day, look, adjust.  Each round runs 24 h through EPANET and changes the pump
 curves' heads (all three points scaled together, as a different impeller trim would):
-* a plant that carries more than its share at the peak hour gets less head, one that carries less gets more;
-* all plants together get more head if the main service tank drains over the day, less if it fills, so the
-  tank ends the day about where it started.
+* a plant loaded above 90 % of its capacity at the peak hour gets less head;
+* all plants together get more head if the main service tanks drain over the day, less if they fill (so a
+  tank ends the day about where it started), and less if the peak pressure near the plants passes 60 m.
 A few rounds suffice; the best round (plants under capacity, tank balanced) is kept.  EPANET is
 deterministic, so the result still depends only on the seed.
 """
@@ -16,13 +16,16 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
 
 from runze.network.demo_city.check import CheckResult, epanet_check
 from runze.network.model import Network
 
 ROUNDS = 8
 PEAK_LIMIT = 0.96  # of capacity, at the peak hour
-SHARE_GAIN_M = 12.0  # m of pump head per unit of peak-load ratio above the plants' mean
+LOAD_TARGET = 0.90  # peak-hour load a plant is trimmed down to (of capacity)
+SHARE_GAIN_M = 20.0  # m of pump head per unit of peak-load ratio above the target
 TANK_GAIN = 0.11  # share of the main tank's volume that one metre of plant head moves over a day
 
 
@@ -72,6 +75,19 @@ def _score(net: Network, r: CheckResult, tank_volume: float) -> tuple[float, np.
     return badness, ratio, drained
 
 
+def _plant_distances(net: Network) -> tuple[dict[str, int], np.ndarray]:
+    """Distance along open pipes from each plant's outlet to every node (plants x nodes), m."""
+    ids = net.node_ids
+    pos = {k: i for i, k in enumerate(ids)}
+    pipes = [p for p in net.pipes.values() if p.initial_status == "OPEN"]
+    a = np.array([pos[p.node1] for p in pipes])
+    b = np.array([pos[p.node2] for p in pipes])
+    w = np.array([p.length for p in pipes])
+    graph = sp.csr_matrix((w, (a, b)), shape=(len(ids), len(ids)))
+    dist = dijkstra(graph, directed=False, indices=[pos[p["outlet_node"]] for p in net.utility.plants])
+    return pos, dist
+
+
 def commission(net: Network, progress=None, rounds: int = ROUNDS) -> CheckResult:
     """Tune the plants' pump curves in place; returns the EPANET check of the kept round."""
     plants = net.utility.plants
@@ -80,6 +96,7 @@ def commission(net: Network, progress=None, rounds: int = ROUNDS) -> CheckResult
     base = {p["id"]: [pt for pt in net.curves[f"{p['id']}_CURVE"].points] for p in plants}
     design = np.array([base[p["id"]][1][1] for p in plants])
     shift = np.zeros(len(plants))
+    node_pos, plant_dist = _plant_distances(net)
     best = None
     for k in range(rounds):
         for i, p in enumerate(plants):
@@ -103,7 +120,11 @@ def commission(net: Network, progress=None, rounds: int = ROUNDS) -> CheckResult
             common = -3.0 * pinned  # a tank ran full: the plants push too hard (empty: too little)
         else:
             common = 0.7 * drained / max(TANK_GAIN * tank_volume, 1.0)
-        shift = shift - SHARE_GAIN_M * (ratio - ratio.mean()) + common
+        # only a plant over its load target gets less head: more head on a plant whose own district
+        # cannot take more water would only raise pressures around it
+        shift = shift - SHARE_GAIN_M * np.maximum(ratio - LOAD_TARGET, 0.0) + common
+        if r.peak_max_pressure > 60.0:  # too much pressure at the peak: the nearest plant backs off
+            shift[int(np.argmin(plant_dist[:, node_pos[r.peak_max_node]]))] -= r.peak_max_pressure - 59.0
     _, shift, r = best
     for i, p in enumerate(plants):
         f = (design[i] + shift[i]) / design[i]
