@@ -10,18 +10,19 @@ Two layouts are read:
 Bad input is never fatal: a row with a bad field, a wrong number of fields, an unknown unit, an implausible value,
 a "bad" quality flag or a duplicate (same sensor and time) is left out and reported as a :class:`RejectedRow`
 naming the file, the 1-based line (the header is line 1), the field and the reason.  Gaps in each sensor's series
-are reported as :class:`Gap`.  The work is vectorised with pandas (string splits, ``to_datetime``/``to_numeric``
-with ``errors="coerce"``), so files of millions of rows parse in seconds; only rejected rows become Python objects,
-and at most ``max_rejected`` of them (the total count is always exact).
+are reported as :class:`Gap`.  The work is vectorised: pyarrow's CSV reader splits the file in C++, string
+trimming and number casts are Arrow kernels, sorting and duplicate detection are numpy on integer codes, so files
+of millions of readings parse in seconds; only rejected rows become Python objects, and at most ``max_rejected``
+of them (the total count is always exact).
 
 Output readings: a DataFrame with columns ``timestamp`` (UTC, tz-aware), ``sensor_id`` (str), ``kind``,
 ``value`` (float, canonical unit of the kind, see :mod:`runze.telemetry.units`), ``unit`` (canonical unit name),
-``quality`` (str) and ``line`` (source line), sorted by sensor and time.
+``quality`` and ``line`` (source line), sorted by sensor and time.  The text columns (sensor_id, kind, unit,
+quality) are pandas categoricals: millions of readings share a few dozen distinct strings.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 from collections.abc import Iterable, Mapping
@@ -29,6 +30,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from runze.i18n import t
 from runze.telemetry.units import (
@@ -192,158 +196,219 @@ def _plain(v):
     return v.item() if isinstance(v, np.generic) else v
 
 
-def _read_text(source) -> tuple[str, str]:
-    """(text, display name) from a path, a file object or a string of CSV text (one with a newline)."""
+def _open(source) -> tuple[object, str, str]:
+    """(what pyarrow can read, display name, first line) from a path, a file object or CSV text."""
     if isinstance(source, os.PathLike) or (isinstance(source, str) and "\n" not in source):
         path = os.fspath(source)
         with open(path, encoding="utf-8-sig", newline="") as fh:
-            return fh.read(), path
+            first = fh.readline()
+        return path, path, first.rstrip("\r\n")
     if isinstance(source, str):
-        return source.lstrip("\ufeff"), "<text>"
-    text = source.read()
-    if isinstance(text, bytes):
-        text = text.decode("utf-8-sig")
-    return text.lstrip("\ufeff"), getattr(source, "name", "<stream>")
+        data, name = source.encode("utf-8"), "<text>"
+    else:
+        data, name = source.read(), getattr(source, "name", "<stream>")
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    first = data.split(b"\n", 1)[0].decode("utf-8", errors="replace").rstrip("\r")
+    return io.BytesIO(data), str(name), first
 
 
-def _split_lines(text: str, sep: str, n_fields: int | tuple[int, ...], rejects: _Rejects):
-    """Split body lines into a DataFrame of string fields; wrong field counts are rejected.
+def _read_rows(readable, sep: str, columns: list[str], rejects: _Rejects) -> tuple[dict, np.ndarray]:
+    """Body rows (after the header) as trimmed Arrow string arrays per column, and each row's 1-based file line.
 
-    Returns (fields DataFrame with int column names, line numbers array).  Lines with a quote character go
-    through the csv module one by one (rare); the rest are split vectorised.
+    pyarrow's CSV reader does the splitting (quotes included) in C++; rows with the wrong number of fields go
+    to the handler (a Python call per *bad* row only) and are rejected.  Blank lines are skipped silently.
+    Fields may not contain line breaks (then line numbers would shift), which telemetry files never need.
     """
-    raw = text.splitlines()
-    body = pd.Series(raw[1:], dtype=object)
-    line_no = np.arange(2, len(raw) + 1, dtype=np.int64)
-    keep = body.str.strip().str.len() > 0  # blank lines (often one at the end) are not data
-    body, line_no = body[keep.to_numpy()], line_no[keep.to_numpy()]
-    allowed = (n_fields,) if isinstance(n_fields, int) else n_fields
-    width = max(allowed)
-    quoted = body.str.contains('"', regex=False).to_numpy()
-    counts = body.str.count(sep).to_numpy() + 1
-    plain_ok = ~quoted & np.isin(counts, allowed)
-    bad_count = ~quoted & ~plain_ok
-    exp = " or ".join(str(a) for a in allowed)
-    for cnt in np.unique(counts[bad_count]):
-        sel = bad_count & (counts == cnt)
-        rejects.add(line_no[sel], "row", "telemetry.field_count", {"expected": exp, "sep": sep, "found": int(cnt)},
-                    body[sel].to_numpy())
-    fields = body[plain_ok].str.split(sep, expand=True, n=width - 1) if plain_ok.any() else pd.DataFrame()
-    fields = fields.reindex(columns=range(width))
-    fields.index = line_no[plain_ok]
-    if quoted.any():
-        extra_rows, extra_lines = [], []
-        for ln, txt in zip(line_no[quoted], body[quoted], strict=True):
-            try:
-                parts = next(csv.reader([txt], delimiter=sep))
-            except csv.Error as exc:
-                rejects.add([ln], "row", "telemetry.unreadable_csv", {"error": str(exc)}, txt)
-                continue
-            if len(parts) not in allowed:
-                rejects.add([ln], "row", "telemetry.field_count", {"expected": exp, "sep": sep, "found": len(parts)},
-                            txt)
-                continue
-            extra_rows.append(parts + [None] * (width - len(parts)))
-            extra_lines.append(ln)
-        if extra_rows:
-            extra = pd.DataFrame(extra_rows, index=extra_lines, columns=range(width))
-            fields = pd.concat([fields, extra]).sort_index()
-    return fields, fields.index.to_numpy(dtype=np.int64)
+    invalid: list[tuple[int, int, str]] = []
+
+    def on_invalid(row) -> str:
+        invalid.append((row.number, row.actual_columns, row.text))
+        return "skip"
+
+    names = [f"c{i}" for i in range(len(columns))]
+    try:
+        table = pacsv.read_csv(
+            readable,
+            read_options=pacsv.ReadOptions(use_threads=False, column_names=names, skip_rows=1),
+            parse_options=pacsv.ParseOptions(delimiter=sep, invalid_row_handler=on_invalid,
+                                             ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        rejects.add([1], "file", "telemetry.unreadable_csv", {"error": str(exc).splitlines()[0][:200]})
+        return {c: pa.array([], pa.string()) for c in columns}, np.zeros(0, dtype=np.int64)
+    bad_lines = np.array([n for n, _c, _t in invalid], dtype=np.int64)
+    for number, found, text in invalid:
+        if text.strip():
+            rejects.add([number], "row", "telemetry.field_count",
+                        {"expected": len(columns), "sep": sep, "found": found}, text)
+    # every physical line after the header is either a row of the table or an invalid row
+    all_lines = np.arange(2, 2 + table.num_rows + len(invalid), dtype=np.int64)
+    lines = np.setdiff1d(all_lines, bad_lines, assume_unique=True) if len(invalid) else all_lines
+    cols = {c: pc.utf8_trim_whitespace(table.column(n).combine_chunks()) for c, n in zip(columns, names, strict=True)}
+    blank = np.logical_and.reduce([_is_empty(a) for a in cols.values()])
+    if blank.any():
+        keep = pa.array(~blank)
+        cols, lines = {c: a.filter(keep) for c, a in cols.items()}, lines[~blank]
+    return cols, lines
 
 
-def _parse_times(text: pd.Series, naive_tz: str) -> pd.Series:
-    """Strings to UTC timestamps; NaT where unreadable.  Offset-less strings are local to ``naive_tz``."""
-    text = text.fillna("").str.strip()
-    has_offset = text.str.contains(_OFFSET_RE, regex=True)
-    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
+def _is_empty(arr: pa.Array) -> np.ndarray:
+    return pc.equal(pc.utf8_length(arr), 0).to_numpy(zero_copy_only=False)
+
+
+def _numbers(arr: pa.Array, decimal_comma: bool = False) -> np.ndarray:
+    """Strings to float64, NaN where empty or not a number.  Arrow's cast is the fast path; a column with any
+    unreadable text falls back to pandas' per-value coercion (rare: only files with bad cells pay for it)."""
+    if decimal_comma:
+        arr = pc.replace_substring(arr, ",", ".")
+    arr = pc.if_else(pc.equal(pc.utf8_length(arr), 0), pa.scalar(None, pa.string()), arr)
+    try:
+        return pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        series = pd.Series(arr.to_numpy(zero_copy_only=False), dtype=object)
+        return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _parse_times(arr: pa.Array, naive_tz: str) -> np.ndarray:
+    """Strings to naive-UTC datetime64[ns]; NaT where unreadable.  Offset-less strings are local to ``naive_tz``."""
+    text = pd.Series(pd.arrays.ArrowStringArray(arr))
+    has_offset = text.str.contains(_OFFSET_RE, regex=True).to_numpy(dtype=bool, na_value=False)
+    out = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[ns]")
     if has_offset.any():
-        out[has_offset] = pd.to_datetime(text[has_offset], errors="coerce", utc=True, format="ISO8601")
-    naive = ~has_offset & (text != "")
+        aware = pd.to_datetime(text[has_offset], errors="coerce", utc=True, format="ISO8601")
+        out[has_offset] = aware.dt.tz_convert(None).to_numpy(dtype="datetime64[ns]")
+    naive = ~has_offset & ~_is_empty(arr)
     if naive.any():
         local = pd.to_datetime(text[naive], errors="coerce", format="ISO8601")
-        out[naive] = local.dt.tz_localize(naive_tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+        if naive_tz.upper() != "UTC":
+            local = local.dt.tz_localize(naive_tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert(None)
+        out[naive] = local.to_numpy(dtype="datetime64[ns]")
     return out
 
 
-def _check_plausible(frame: pd.DataFrame, ok: np.ndarray, plausible, rejects: _Rejects, value_field) -> np.ndarray:
+@dataclass
+class _Rows:
+    """Candidate readings as plain numpy arrays (no per-row Python objects)."""
+
+    time: np.ndarray  # datetime64[ns], UTC, NaT = unreadable
+    scode: np.ndarray  # sensor code into `sensors` (sorted)
+    kcode: np.ndarray  # kind code into KINDS, -1 = unknown
+    value: np.ndarray  # canonical units
+    qcode: np.ndarray  # quality code into `qualities`
+    qualities: np.ndarray  # object, quality labels
+    line: np.ndarray
+    sensors: np.ndarray  # object, sorted sensor ids
+
+
+def _check_plausible(rows: _Rows, ok: np.ndarray, plausible, rejects: _Rejects, field_is_sensor: bool) -> np.ndarray:
     for kind, (low, high) in plausible.items():
-        in_kind = ok & (frame["kind"].to_numpy() == kind)
+        if kind not in KINDS:
+            continue
+        in_kind = ok & (rows.kcode == KINDS.index(kind))
         if not in_kind.any():
             continue
-        vals = frame["value"].to_numpy()
-        bad = np.zeros(len(frame), dtype=bool)
-        if low is not None:
-            bad |= in_kind & (vals < low)
-        if high is not None:
-            bad |= in_kind & (vals > high)
+        with np.errstate(invalid="ignore"):
+            bad = in_kind & (((rows.value < low) if low is not None else False)
+                             | ((rows.value > high) if high is not None else False))
         if bad.any():
-            fields = value_field if isinstance(value_field, str) else frame["sensor_id"].to_numpy()[bad]
-            rejects.add(frame["line"].to_numpy()[bad], fields, "telemetry.implausible",
+            fields = rows.sensors[rows.scode[bad]] if field_is_sensor else "value"
+            rejects.add(rows.line[bad], fields, "telemetry.implausible",
                         {"kind": kind, "low": low, "high": high, "unit": CANONICAL[kind]},
-                        frame["value"].to_numpy()[bad].astype(str))
+                        rows.value[bad].astype(str))
             ok = ok & ~bad
     return ok
 
 
-def _drop_duplicates(frame: pd.DataFrame, rejects: _Rejects) -> pd.DataFrame:
-    """Keep the first reading of each (sensor, time); report the others with the first one's line."""
-    dup = frame.duplicated(["sensor_id", "timestamp"], keep="first").to_numpy()
-    if not dup.any():
-        return frame
-    first_line = frame.groupby(["sensor_id", "timestamp"], sort=False)["line"].transform("first")
-    first_val = frame.groupby(["sensor_id", "timestamp"], sort=False)["value"].transform("first")
-    same = np.isclose(frame["value"].to_numpy(), first_val.to_numpy(), rtol=0, atol=1e-12)
-    for is_same, code in ((True, "telemetry.duplicate"), (False, "telemetry.duplicate_conflict")):
-        sel = dup & (same == is_same)
-        if sel.any():
-            rejects.add(frame["line"].to_numpy()[sel], "timestamp", code,
-                        {"first_line": first_line.to_numpy()[sel]})
-    return frame[~dup]
+def _gaps_sorted(codes: np.ndarray, ns: np.ndarray, sensors, expected_interval, factor_: float) -> list[Gap]:
+    """Gaps in readings already sorted by (sensor code, time); ``ns`` int64 nanoseconds UTC."""
+    if len(codes) < 2:
+        return []
+    diff = np.diff(ns).astype(float) / 1e9
+    diff[codes[1:] != codes[:-1]] = np.nan  # the first reading of each sensor has no predecessor
+    seconds = np.concatenate([[np.nan], diff])
+    if expected_interval is None:
+        spacing = pd.DataFrame({"s": codes, "d": seconds}).dropna()
+        counts = spacing.groupby(["s", "d"]).size().reset_index(name="n")
+        mode = counts.sort_values(["s", "n", "d"], ascending=[True, False, True]).drop_duplicates("s")
+        per_sensor = np.full(len(sensors), np.nan)
+        per_sensor[mode["s"].to_numpy()] = mode["d"].to_numpy()
+        expected = per_sensor[codes]
+    else:
+        sec = (expected_interval.total_seconds() if isinstance(expected_interval, pd.Timedelta)
+               else float(expected_interval))
+        expected = np.full(len(codes), sec)
+    with np.errstate(invalid="ignore"):
+        is_gap = (seconds > factor_ * expected) & (expected > 0)
+    return [
+        Gap(str(sensors[codes[i]]), pd.Timestamp(ns[i - 1], tz="UTC"), pd.Timestamp(ns[i], tz="UTC"),
+            float(expected[i]), int(round(seconds[i] / expected[i])) - 1)
+        for i in np.flatnonzero(is_gap)
+    ]
 
 
 def find_gaps(readings: pd.DataFrame, expected_interval: pd.Timedelta | float | None = None,
               factor_: float = 1.5) -> list[Gap]:
     """Gaps per sensor: consecutive readings further apart than ``factor_`` × the expected interval.
 
-    ``expected_interval`` (Timedelta or seconds) defaults to each sensor's median spacing.
+    ``expected_interval`` (Timedelta or seconds) defaults to each sensor's most common spacing (a median would
+    be pulled up by the gaps themselves).
     """
     if len(readings) < 2:
         return []
-    r = readings.sort_values(["sensor_id", "timestamp"], kind="stable")
-    dt = r.groupby("sensor_id", sort=False)["timestamp"].diff().dt.total_seconds()
-    if expected_interval is None:
-        # the most common spacing: a median would be pulled up by the gaps themselves
-        mode = dt.groupby(r["sensor_id"], sort=False).agg(lambda x: x.mode().min() if x.notna().any() else np.nan)
-        expected = r["sensor_id"].map(mode)
-    else:
-        sec = expected_interval.total_seconds() if isinstance(expected_interval, pd.Timedelta) else float(expected_interval)
-        expected = pd.Series(sec, index=r.index)
-    is_gap = (dt > factor_ * expected).to_numpy() & (expected > 0).to_numpy()
-    if not is_gap.any():
-        return []
-    pos = np.flatnonzero(is_gap)
-    before = r["timestamp"].iloc[pos - 1].tolist()
-    after = r["timestamp"].iloc[pos].tolist()
-    sensors = r["sensor_id"].to_numpy()[pos]
-    exp_v = expected.to_numpy()[pos]
-    dt_v = dt.to_numpy()[pos]
-    return [
-        Gap(str(s), b, a, float(e), int(round(d / e)) - 1)
-        for s, b, a, e, d in zip(sensors, before, after, exp_v, dt_v, strict=True)
-    ]
+    codes, sensors = pd.factorize(readings["sensor_id"], sort=True)
+    ns = pd.DatetimeIndex(readings["timestamp"]).as_unit("ns").asi8
+    order = np.lexsort((ns, codes))
+    return _gaps_sorted(codes[order], ns[order], np.asarray(sensors, dtype=object), expected_interval, factor_)
 
 
-def _finish(frame: pd.DataFrame, ok: np.ndarray, rejects: _Rejects, name: str, expected_interval, gap_factor):
-    clean = frame.loc[ok, list(READING_COLUMNS)].copy()
-    clean = _drop_duplicates(clean, rejects)
-    clean = clean.sort_values(["sensor_id", "timestamp"], kind="stable").reset_index(drop=True)
-    clean["value"] = clean["value"].astype(float)
-    clean["line"] = clean["line"].astype(np.int64)
-    stamps = pd.to_datetime(clean["timestamp"])
-    clean["timestamp"] = stamps.dt.tz_localize("UTC") if stamps.dt.tz is None else stamps
-    rows, total = rejects.finish()
-    gaps = find_gaps(clean, expected_interval, gap_factor)
-    return ParseResult(readings=clean, rejected=rows, rejected_total=total, gaps=gaps, files=[name])
+def _finish(rows: _Rows, ok: np.ndarray, rejects: _Rejects, name: str, expected_interval,
+            gap_factor) -> ParseResult:
+    """Drop rejected rows and duplicates, sort by sensor then time, build the tz-aware readings frame."""
+    sel = np.flatnonzero(ok)
+    ns = rows.time[sel].view(np.int64)
+    sc = rows.scode[sel]
+    order = sel[np.lexsort((ns, sc))]  # lexsort is stable: equal (sensor, time) keep file order
+    ns, sc, val, line = rows.time[order].view(np.int64), rows.scode[order], rows.value[order], rows.line[order]
+    dup = np.zeros(len(order), dtype=bool)
+    dup[1:] = (sc[1:] == sc[:-1]) & (ns[1:] == ns[:-1])
+    if dup.any():
+        first = np.maximum.accumulate(np.where(dup, 0, np.arange(len(order))))  # index of each run's first row
+        same = np.isclose(val, val[first], rtol=0, atol=1e-12)
+        for is_same, code in ((True, "telemetry.duplicate"), (False, "telemetry.duplicate_conflict")):
+            pick = dup & (same == is_same)
+            if pick.any():
+                rejects.add(line[pick], "timestamp", code, {"first_line": line[first][pick]})
+        keep = ~dup
+        order, ns, sc, val, line = order[keep], ns[keep], sc[keep], val[keep], line[keep]
+    kc = rows.kcode[order]
+    # text columns as categoricals built from integer codes: no per-row string objects for millions of rows
+    out = pd.DataFrame({
+        "timestamp": pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC"),
+        "sensor_id": pd.Categorical.from_codes(sc, categories=pd.Index(rows.sensors, dtype=object)),
+        "kind": pd.Categorical.from_codes(kc, categories=pd.Index(KINDS, dtype=object)),
+        "value": val,
+        "unit": pd.Categorical.from_codes(kc, categories=pd.Index([CANONICAL[k] for k in KINDS], dtype=object)),
+        "quality": pd.Categorical.from_codes(rows.qcode[order], categories=pd.Index(rows.qualities, dtype=object)),
+        "line": line,
+    }) if len(order) else _empty_readings()
+    found, total = rejects.finish()
+    gaps = _gaps_sorted(sc, ns, rows.sensors, expected_interval, gap_factor)
+    return ParseResult(readings=out, rejected=found, rejected_total=total, gaps=gaps, files=[name])
+
+
+def _empty_result(rejects: _Rejects, name: str) -> ParseResult:
+    found, total = rejects.finish()
+    return ParseResult(_empty_readings(), found, total, [], [name])
+
+
+def _factorize(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    codes, uniques = pd.factorize(pd.Series(pd.arrays.ArrowStringArray(arr)), sort=True)
+    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
 
 
 def parse_tidy_csv(
@@ -359,94 +424,87 @@ def parse_tidy_csv(
 ) -> ParseResult:
     """Read ``timestamp,sensor_id,value,unit[,quality]`` readings (path, file object or CSV text).
 
-    ``sensor_kinds`` maps sensor id → kind (pressure/flow/level/turbidity); without it the kind comes from the
-    unit, and a unit that names no single kind (``m``: level or pressure head) is rejected for that row.
+    ``sensor_kinds`` maps sensor id → kind (pressure/flow/level/turbidity); without it a sensor's kind comes from
+    the first unit of its rows that names one kind, and a unit that names none (``m``: level or pressure head)
+    is rejected for that row.  A unit of another kind than the sensor's (``NTU`` on a flow meter) is rejected.
     """
-    text, name = _read_text(source)
+    readable, name, first = _open(source)
     rejects = _Rejects(name, max_rejected)
-    first = text.splitlines()[0] if text.strip() else ""
-    header = [h.strip().lower() for h in next(csv.reader([first]))] if first else []
+    header = [h.strip().strip('"').lower() for h in first.split(",")]
     if tuple(header[:4]) != TIDY_COLUMNS or len(header) not in (4, 5) or (len(header) == 5 and header[4] != "quality"):
         rejects.add([1], "header", "telemetry.bad_header", {"expected": "timestamp,sensor_id,value,unit[,quality]"},
                     first)
-        rows, total = rejects.finish()
-        return ParseResult(_empty_readings(), rows, total, [], [name])
-    has_quality = len(header) == 5
-    fields, lines = _split_lines(text, ",", (5,) if has_quality else (4,), rejects)
-    if len(fields) == 0:
-        return _finish(_empty_readings(), np.zeros(0, bool), rejects, name, expected_interval, gap_factor)
-    fields = fields.apply(lambda c: c.astype(object).str.strip())
-    frame = pd.DataFrame({"line": lines})
-    # internally naive UTC datetime64 (fast numpy ops); made tz-aware once at the end
-    frame["timestamp"] = _parse_times(fields[0].reset_index(drop=True), naive_tz).dt.tz_convert(None).to_numpy()
-    frame["sensor_id"] = fields[1].fillna("").to_numpy()
-    value_text = fields[2].fillna("").reset_index(drop=True)
-    frame["value"] = pd.to_numeric(value_text, errors="coerce").to_numpy(dtype=float)
-    unit_text = fields[3].fillna("").to_numpy()
-    frame["quality"] = fields[4].fillna("").str.lower().to_numpy() if has_quality else "good"
-    frame.loc[frame["quality"] == "", "quality"] = "good"
+        return _empty_result(rejects, name)
+    cols, lines = _read_rows(readable, ",", header, rejects)
+    n = len(lines)
+    if n == 0:
+        return _empty_result(rejects, name)
+    scode, sensors = _factorize(cols["sensor_id"])
+    time = _parse_times(cols["timestamp"], naive_tz)
+    value = _numbers(cols["value"])
+    if "quality" in cols:
+        # an empty quality field means good; merge it into an existing "good" category
+        lowered = pc.utf8_lower(cols["quality"])
+        qcode, qual = _factorize(pc.if_else(pc.equal(pc.utf8_length(lowered), 0), "good", lowered))
+    else:
+        qual, qcode = np.array(["good"], dtype=object), np.zeros(n, dtype=np.int64)
+    rows = _Rows(time, scode, np.full(n, -1, dtype=np.int64), value, qcode, qual, lines, sensors)
 
-    ok = np.ones(len(frame), dtype=bool)
-    bad = frame["timestamp"].isna().to_numpy()
-    rejects.add(lines[bad], "timestamp", "telemetry.bad_timestamp", {"example": "2025-03-01T08:00:00+08:00"},
-                fields[0].to_numpy()[bad])
+    ok = ~np.isnat(time)
+    rejects.add(lines[~ok], "timestamp", "telemetry.bad_timestamp", {"example": "2025-03-01T08:00:00+08:00"},
+                cols["timestamp"].filter(pa.array(~ok)).to_numpy(zero_copy_only=False))
+    bad = (sensors == "")[scode]
+    rejects.add(lines[bad & ok], "sensor_id", "telemetry.empty_sensor")
     ok &= ~bad
-    bad = frame["sensor_id"].to_numpy() == ""
-    rejects.add(lines[bad], "sensor_id", "telemetry.empty_sensor")
-    ok &= ~bad
-    nan = ~np.isfinite(frame["value"].to_numpy())
-    empty = (value_text == "").to_numpy()
+    nan = ~np.isfinite(value) & ok
+    empty = _is_empty(cols["value"])
     rejects.add(lines[nan & empty], "value", "telemetry.empty_value")
-    rejects.add(lines[nan & ~empty], "value", "telemetry.not_a_number", None, value_text.to_numpy()[nan & ~empty])
+    rejects.add(lines[nan & ~empty], "value", "telemetry.not_a_number", None,
+                cols["value"].filter(pa.array(nan & ~empty)).to_numpy(zero_copy_only=False))
     ok &= ~nan
 
-    # kind per row: the sensor's configured kind, else the unit's own kind
-    kinds = pd.Series(frame["sensor_id"]).map(dict(sensor_kinds or {})).to_numpy(dtype=object)
-    no_kind = pd.isna(kinds)
-    if no_kind.any():
-        uniq_units = pd.unique(unit_text[no_kind])
-        unit_kind = {u: kind_of_unit(u) for u in uniq_units}
-        inferred = pd.Series([unit_kind[u] for u in unit_text[no_kind]], dtype=object)
-        # one kind per sensor: the kind its first telling unit names; a row whose unit is of another kind
-        # (NTU on a flow meter) then fails the unit check below with a "wrong kind" reason
-        sensor_of = pd.Series(frame["sensor_id"].to_numpy()[no_kind], dtype=object)
-        per_sensor = inferred.groupby(sensor_of).first()
-        kinds[no_kind] = sensor_of.map(per_sensor).to_numpy(dtype=object)
-    bad_kind = pd.isna(kinds) & ok
-    unknown_cfg = ~pd.isna(kinds) & ~np.isin(kinds.astype(str), KINDS)
-    rejects.add(lines[bad_kind], "unit", "telemetry.unit_without_kind", {"unit": unit_text[bad_kind]},
-                unit_text[bad_kind])
-    rejects.add(lines[unknown_cfg & ok], "sensor_id", "telemetry.kind_not_known", {"known": ", ".join(KINDS)})
-    ok &= ~bad_kind & ~unknown_cfg
-    frame["kind"] = kinds
+    # the kind of each sensor: configured, else the first unit among its good rows that names exactly one kind
+    ucode, units = _factorize(cols["unit"])
+    unit_kcode = np.array([KINDS.index(k) if (k := kind_of_unit(u)) else -1 for u in units], dtype=np.int64)
+    configured = dict(sensor_kinds or {})
+    sensor_k = np.array([KINDS.index(configured[s]) if configured.get(s) in KINDS
+                         else (-2 if s in configured else -1) for s in sensors], dtype=np.int64)
+    need = np.flatnonzero(sensor_k == -1)
+    if len(need):
+        row_k = unit_kcode[ucode] if len(units) else np.full(n, -1)
+        cand = ok & (row_k >= 0) & np.isin(scode, need)
+        idx = np.flatnonzero(cand)
+        sc_c = scode[idx]
+        firsts = np.unique(sc_c, return_index=True)  # rows are in file order: the first per sensor
+        sensor_k[firsts[0]] = row_k[idx[firsts[1]]]
+    kcode = sensor_k[scode]
+    unknown_cfg = ok & (kcode == -2)
+    rejects.add(lines[unknown_cfg], "sensor_id", "telemetry.kind_not_known", {"known": ", ".join(KINDS)})
+    no_kind = ok & (kcode == -1)
+    rejects.add(lines[no_kind], "unit", "telemetry.unit_without_kind", {"unit": units[ucode[no_kind]]},
+                units[ucode[no_kind]])
+    ok &= (kcode >= 0)
+    rows.kcode = np.where(kcode >= 0, kcode, 0)
 
-    # unit factor per distinct (kind, unit) pair: few pairs, so a dict lookup each is cheap
-    pair = pd.MultiIndex.from_arrays([kinds.astype(str), unit_text.astype(str)])
-    factors = np.full(len(frame), np.nan)
-    errors: dict[int, TelemetryUnitError] = {}
-    codes, uniq = pd.factorize(pair)
-    for code, (kind, unit) in enumerate(uniq):
-        if kind not in KINDS:
-            continue
+    # unit factor per distinct (kind, unit) pair: few pairs, so one factor() call each
+    pair = rows.kcode * max(len(units), 1) + ucode
+    factors = np.full(n, np.nan)
+    for code in np.unique(pair[ok]):
+        sel = ok & (pair == code)
+        kind, unit = KINDS[code // max(len(units), 1)], units[code % max(len(units), 1)]
         try:
-            factors[codes == code] = factor(unit, kind)
+            factors[sel] = factor(unit, kind)
         except TelemetryUnitError as exc:
-            errors[code] = exc
-    bad_unit = ok & ~np.isfinite(factors)
-    for code, exc in errors.items():
-        sel = bad_unit & (codes == code)
-        rejects.add(lines[sel], "unit", exc.key, exc.params, unit_text[sel])
-    ok &= ~bad_unit
-    frame["value"] = frame["value"].to_numpy() * np.where(ok, factors, np.nan)
-    frame["unit"] = pd.Series(kinds).map(CANONICAL).to_numpy()
+            rejects.add(lines[sel], "unit", exc.key, exc.params, units[ucode[sel]])
+            ok &= ~sel
+    rows.value = value * factors
 
     rq = {normalise_unit(q) for q in reject_quality}
-    bad_q = ok & frame["quality"].isin(rq).to_numpy()
-    rejects.add(lines[bad_q], "quality", "telemetry.bad_quality", {"flag": frame["quality"].to_numpy()[bad_q]},
-                frame["quality"].to_numpy()[bad_q])
+    bad_q = ok & np.isin(qcode, [i for i, q in enumerate(qual) if normalise_unit(q) in rq])
+    rejects.add(lines[bad_q], "quality", "telemetry.bad_quality", {"flag": qual[qcode[bad_q]]}, qual[qcode[bad_q]])
     ok &= ~bad_q
-    ok = _check_plausible(frame, ok, plausible, rejects, "value")
-    return _finish(frame, ok, rejects, name, expected_interval, gap_factor)
+    ok = _check_plausible(rows, ok, plausible, rejects, field_is_sensor=False)
+    return _finish(rows, ok, rejects, name, expected_interval, gap_factor)
 
 
 def parse_battledim_csv(
@@ -467,52 +525,53 @@ def parse_battledim_csv(
     reported (field = the sensor's column name) and left out; the rest of its line is used.
     """
     scale = factor(unit, kind)  # a wrong unit is the caller's error, not the file's: raise it
-    text, name = _read_text(source)
+    kind = kind.strip().lower()
+    readable, name, first = _open(source)
     rejects = _Rejects(name, max_rejected)
-    first = text.splitlines()[0] if text.strip() else ""
     header = [h.strip() for h in first.split(";")]
     if len(header) < 2 or header[0].lower() != "timestamp":
         rejects.add([1], "header", "telemetry.bad_header", {"expected": "Timestamp;<sensor id>;..."}, first)
-        rows, total = rejects.finish()
-        return ParseResult(_empty_readings(), rows, total, [], [name])
+        return _empty_result(rejects, name)
     sensors = header[1:]
     dupes = sorted({s for s in sensors if sensors.count(s) > 1} | ({""} if "" in sensors else set()))
     if dupes:
         rejects.add([1], "header", "telemetry.repeated_columns", {"columns": ", ".join(dupes) or "''"}, first)
-        rows, total = rejects.finish()
-        return ParseResult(_empty_readings(), rows, total, [], [name])
-    fields, lines = _split_lines(text, ";", len(header), rejects)
-    if len(fields) == 0:
-        return _finish(_empty_readings(), np.zeros(0, bool), rejects, name, expected_interval, gap_factor)
-    fields.columns = ["Timestamp", *sensors]
-    times = _parse_times(fields["Timestamp"].reset_index(drop=True), tz).dt.tz_convert(None).to_numpy()
-    bad_t = pd.isna(times)
+        return _empty_result(rejects, name)
+    cols, lines = _read_rows(readable, ";", ["Timestamp", *sensors], rejects)
+    if len(lines) == 0:
+        return _empty_result(rejects, name)
+    times = _parse_times(cols["Timestamp"], tz)
+    bad_t = np.isnat(times)
     rejects.add(lines[bad_t], "Timestamp", "telemetry.bad_timestamp", {"example": "2019-01-01 00:05:00"},
-                fields["Timestamp"].to_numpy()[bad_t])
-    vals_text = fields[sensors].to_numpy(dtype=object)[~bad_t]
+                cols["Timestamp"].filter(pa.array(bad_t)).to_numpy(zero_copy_only=False))
+    keep = pa.array(~bad_t)
     lines_ok, times_ok = lines[~bad_t], times[~bad_t]
-    n_rows, n_sens = vals_text.shape
-    flat = pd.Series(vals_text.ravel(), dtype=object).fillna("").str.strip()
-    values = pd.to_numeric(flat.str.replace(",", ".", regex=False), errors="coerce").to_numpy(dtype=float)
-    frame = pd.DataFrame(
-        {
-            "timestamp": np.repeat(times_ok, n_sens),
-            "sensor_id": np.tile(np.asarray(sensors, dtype=object), n_rows),
-            "kind": kind,
-            "value": values * scale,
-            "unit": CANONICAL[kind],
-            "quality": "good",
-            "line": np.repeat(lines_ok, n_sens),
-        }
+    n_rows, n_sens = len(lines_ok), len(sensors)
+    # one sensor column at a time (Arrow kernels in C++), stacked sensor-major: rows come out grouped by sensor
+    values = np.empty((n_sens, n_rows))
+    for j, sensor in enumerate(sensors):
+        col = cols[sensor].filter(keep)
+        values[j] = _numbers(col, decimal_comma=True)
+        nan = ~np.isfinite(values[j])
+        if nan.any():
+            empty = _is_empty(col)
+            rejects.add(lines_ok[nan & empty], sensor, "telemetry.empty_value")
+            rejects.add(lines_ok[nan & ~empty], sensor, "telemetry.not_a_number", None,
+                        col.filter(pa.array(nan & ~empty)).to_numpy(zero_copy_only=False))
+    sorted_names = np.asarray(sorted(sensors), dtype=object)
+    code_of = {s: i for i, s in enumerate(sorted_names)}
+    rows = _Rows(
+        time=np.tile(times_ok, n_sens),
+        scode=np.repeat(np.array([code_of[s] for s in sensors], dtype=np.int64), n_rows),
+        kcode=np.full(n_rows * n_sens, KINDS.index(kind), dtype=np.int64),
+        value=values.ravel() * scale,
+        qcode=np.zeros(n_rows * n_sens, dtype=np.int64),
+        qualities=np.array(["good"], dtype=object),
+        line=np.tile(lines_ok, n_sens),
+        sensors=sorted_names,
     )
-    nan = ~np.isfinite(values)
-    empty = (flat == "").to_numpy()
-    sens = frame["sensor_id"].to_numpy()
-    rejects.add(frame["line"].to_numpy()[nan & empty], sens[nan & empty], "telemetry.empty_value")
-    rejects.add(frame["line"].to_numpy()[nan & ~empty], sens[nan & ~empty], "telemetry.not_a_number", None,
-                flat.to_numpy()[nan & ~empty])
-    ok = _check_plausible(frame, ~nan, plausible, rejects, None)
-    return _finish(frame, ok, rejects, name, expected_interval, gap_factor)
+    ok = _check_plausible(rows, np.isfinite(rows.value), plausible, rejects, field_is_sensor=True)
+    return _finish(rows, ok, rejects, name, expected_interval, gap_factor)
 
 
 def merge_results(results: Iterable[ParseResult]) -> ParseResult:
