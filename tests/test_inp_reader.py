@@ -370,3 +370,71 @@ def test_verbatim_sections_survive_a_round_trip(tmp_path):
     assert again.verbatim == net.verbatim
     assert again.options.quality == "Chlorine mg/L"
     assert again.junctions["10"].initial_quality == 0.5
+
+
+VALVES = """[TITLE]
+every valve type
+[JUNCTIONS]
+A 10 0
+B 10 5
+C 8 0
+D 8 4
+E 6 0
+F 6 3
+G 5 0
+H 5 2
+I 4 0
+K 4 2
+L 3 0
+M 3 1
+[RESERVOIRS]
+R 80
+[PIPES]
+P0 R A 100 300 120
+P1 B C 100 300 120
+P2 D E 100 300 120
+P3 F G 100 300 120
+P4 H I 100 300 120
+P5 K L 100 300 120
+[VALVES]
+V1 A B 300 PRV 40 0
+V2 C D 300 PSV 20 0
+V3 E F 300 FCV 6 0
+V4 G H 300 TCV 5 0
+V5 I K 300 GPV HL 0
+V6 L M 300 PCV 60 0 VC
+[CURVES]
+HL 0 0
+HL 20 4
+VC 0 0
+VC 50 20
+VC 100 100
+[STATUS]
+V2 OPEN
+[OPTIONS]
+Units {units}
+"""
+
+
+@pytest.mark.parametrize("units", ["LPS", "GPM"])
+def test_every_valve_type_round_trips_through_epanet(units, tmp_path):
+    text = VALVES.format(units=units)
+    net = parse_inp(text, "valves.inp")
+    assert [v.valve_type for v in net.valves.values()] == ["PRV", "PSV", "FCV", "TCV", "GPV", "PCV"]
+    assert net.curves["HL"].kind == "HEADLOSS" and net.curves["VC"].kind == "VALVE"
+    assert (net.valves["V6"].curve, net.valves["V6"].setting) == ("VC", 60.0)
+    assert net.valves["V2"].initial_status == "OPEN"
+    src, out = tmp_path / "v.inp", tmp_path / "out.inp"
+    src.write_text(text)
+    write_inp(net, out)
+    a, b = simulate(src), simulate(out)
+    np.testing.assert_allclose(b[2], a[2], rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(b[3], a[3], rtol=1e-9, atol=1e-9)
+    # and the SI setting of the FCV is what EPANET holds
+    ph = open_project(src)
+    try:
+        en.setflowunits(ph, en.CMS)
+        fcv = en.getlinkvalue(ph, en.getlinkindex(ph, "V3"), en.INITSETTING)
+    finally:
+        close_project(ph)
+    assert net.valves["V3"].setting == pytest.approx(fcv, rel=FLOW_RTOL)
