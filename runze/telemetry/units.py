@@ -21,8 +21,6 @@ kind (``NTU`` for a pressure) raises :class:`TelemetryUnitError`, as does an unk
 
 from __future__ import annotations
 
-import numpy as np
-
 from runze.i18n import t
 from runze.network.units import MPA_PER_M
 
@@ -130,15 +128,3 @@ def convert(values, from_unit: str, to_unit: str, kind: str):
 
 def canonical_unit(kind: str) -> str:
     return CANONICAL[_check_kind(kind)]
-
-
-def factors_for(units, kind: str) -> np.ndarray:
-    """Vectorised :func:`factor` for an array of unit names: NaN where the unit is unknown or of another kind.
-
-    Used by the parser, which reports bad units row by row instead of raising on the first.
-    """
-    k = _check_kind(kind)
-    table = FACTORS[k]
-    uniq, inverse = np.unique(np.asarray(units, dtype=object).astype(str), return_inverse=True)
-    per_unique = np.array([table.get(normalise_unit(u), np.nan) for u in uniq], dtype=float)
-    return per_unique[inverse]
