@@ -174,6 +174,8 @@ def test_batches_give_the_same_events_as_one_batch_and_state_round_trips():
         pieces += eng.process(chunk)
         # persist and restore the engine between batches, as the storage layer will
         eng = AlarmEngine.from_state(rules, sensors, json.loads(json.dumps(eng.export_state())))
+    # re-sending the last batch changes nothing
+    assert eng.process(chunk) == []
     # alarm ids are numbered in processing order (sensor by sensor within a batch), so compare the rest
     key = sorted((e.at, e.type, e.rule_id, e.sensor_id, e.value) for e in pieces)
     assert key == sorted((e.at, e.type, e.rule_id, e.sensor_id, e.value) for e in whole)

@@ -23,6 +23,8 @@ for hysteresis); Python loops run only over *runs* of the alarm condition, not o
 
 Readings: a DataFrame with ``timestamp`` (tz-aware), ``sensor_id``, ``value`` in the canonical unit of the
 sensor's kind (see :mod:`runze.telemetry.units`), as :func:`runze.telemetry.parse.parse_tidy_csv` returns.
+Per (rule, sensor), readings at or before the last one already evaluated are skipped, so a re-sent batch raises
+nothing twice (late, out-of-order readings are not evaluated either: store them, but they cannot raise alarms).
 """
 
 from __future__ import annotations
@@ -389,6 +391,14 @@ class AlarmEngine:
 
     def _evaluate(self, rule, sensor, times: pd.DatetimeIndex, values: np.ndarray) -> list[AlarmEvent]:
         tr = self._track(rule, sensor)
+        if tr.last_time is not None:
+            # readings at or before the last one evaluated were seen already (a re-sent batch) or arrived too
+            # late to evaluate in order: skip them, so re-processing a batch raises nothing twice
+            newer = times > tr.last_time
+            if not newer.all():
+                times, values = times[newer], values[newer]
+                if len(times) == 0:
+                    return []
         if rule.condition == "silent":
             return self._evaluate_silent(rule, sensor, tr, times, values)
         extras = None
