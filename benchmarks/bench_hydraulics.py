@@ -6,7 +6,7 @@
 Times are the median of N runs of a 24 h extended-period simulation (the file's own hydraulic step), one
 process, no file output in the timed part: Runze `simulate()` on an already-read `Network` (compile + solve +
 DataFrames), EPANET openH/initH/runH/nextH loop, WNTR `WNTRSimulator.run_sim()`.  Also prints the spread
-(min-max) so that run-to-run noise is visible, and, with --scale10, time and peak memory (tracemalloc) of the
+(min-max) so that run-to-run noise is visible; runze and EPANET runs alternate, and, with --scale10, time and peak memory (tracemalloc) of the
 demo city at scale 1 and 10.
 """
 
@@ -131,9 +131,11 @@ def main() -> None:
                 continue
             path = paths[name]
             net = read_inp(path)
-            rh.simulate(net, duration=DAY)  # warm-up (imports, caches)
-            tr = time_runze(net, args.runs)
-            te = time_epanet(path, args.runs)
+            rh.simulate(net, duration=DAY)  # warm-up (imports, JIT cache)
+            tr, te = [], []
+            for _ in range(args.runs):  # interleaved so that machine load affects both alike
+                tr += time_runze(net, 1)
+                te += time_epanet(path, 1)
             ratio = statistics.median(tr) / statistics.median(te)
             line = f"{name:8s} {fmt(tr):>30s} {fmt(te):>30s} {ratio:13.2f}"
             if not args.no_wntr:

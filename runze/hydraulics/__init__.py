@@ -39,12 +39,14 @@ def prepare(net: Network, duration: float | None = None, pda: bool | None = None
     controls = SimpleControls(net, c)
     rules = None
     if net.rules:
-        from runze.hydraulics.rules import RuleSet
-
-        rules = RuleSet(net, c)
+        try:
+            from runze.hydraulics.rules import RuleSet
+        except ImportError:  # rule-based controls not available: say so in the results, never silently
+            c.warnings.append({"kind": "rules_not_evaluated", "time": 0, "elements": [r.id for r in net.rules],
+                               "message": "rule-based controls ([RULES]) are not evaluated by this version"})
+        else:
+            rules = RuleSet(net, c)
     kernel = Kernel(c, controls, backend=backend, fast=fast)
-    if rules is not None:
-        rules.bind(kernel, controls)
     return c, kernel, controls, rules
 
 

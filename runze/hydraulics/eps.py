@@ -14,6 +14,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.sparse import csgraph, csr_matrix
 
+from runze.hydraulics import fastkernel
 from runze.hydraulics.compile import (
     CLOSED,
     OPEN,
@@ -147,7 +148,7 @@ class Simulation:
             tstep = 0
             pre = None
             if htime < c.duration and not halted:
-                if ri < times.size and times[ri] < htime + c.hstep:
+                if c.rstart % c.rstep and ri < times.size and times[ri] < htime + c.hstep:
                     pre = st.copy()  # a reporting time falls inside the coming step (unaligned REPORT START)
                 tstep = self._time_step(st, htime)
             while pre is not None and ri < times.size and times[ri] < htime + tstep:
@@ -236,6 +237,9 @@ class Simulation:
 
 def disconnected_nodes(c: Compiled, st: HydState) -> np.ndarray:
     """Junctions with positive demand not reachable from a tank or reservoir through open links."""
+    if fastkernel.AVAILABLE:
+        fed = fastkernel.fed_junctions_nb(c.nj, c.nn, c.n1, c.n2, st.status)
+        return np.flatnonzero((st.Dfull > 0) & ~fed)
     open_ = st.status > CLOSED
     a, b = c.n1[open_], c.n2[open_]
     g = csr_matrix((np.ones(a.size), (a, b)), shape=(c.nn, c.nn))

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from runze.hydraulics.ldl import AVAILABLE, _njit
+from runze.hydraulics.ldl import AVAILABLE, _njit, ldl_numeric, ldl_solve
 
 RQTOL = 1.0e-7
 CBIG = 1.0e8
@@ -367,3 +367,219 @@ def valve_status_nb(links, ltype, km, elev, n1, n2, q_all, h, status, setting):
             status[k] = new
             change = True
     return change
+
+
+XHEAD, TEMPCLOSED, XFCV = 0, 1, 6
+PUMP, CVPIPE = 2, 0
+
+
+@_njit
+def _cv(s, dh, q):
+    if abs(dh) > HTOL:
+        if dh < -HTOL or q < -QTOL:
+            return CLOSED
+        return OPEN
+    if q < -QTOL:
+        return CLOSED
+    return s
+
+
+@_njit
+def link_status_nb(ltype, n1, n2, h, q, status, setting, pump_of_link, pump_hmax, pump_is_hp,
+                   tank_of_node, tank_hmin, tank_hmax, tank_overflow):
+    """EPANET's linkstatus(): CVs, pumps (XHEAD, constant-power TEMPCLOSED), FCVs, links at full/empty tanks."""
+    change = False
+    for k in range(n1.size):
+        a = n1[k]
+        b = n2[k]
+        dh = h[a] - h[b]
+        old = status[k]
+        s = old
+        if s == XHEAD or s == TEMPCLOSED:
+            s = OPEN
+        t = ltype[k]
+        if t == CVPIPE:
+            s = _cv(s, dh, q[k])
+        elif t == PUMP and s >= OPEN and setting[k] > 0.0:
+            m = pump_of_link[k]
+            if pump_is_hp[m]:
+                s = TEMPCLOSED if q[k] < TINY else OPEN
+            else:
+                s = XHEAD if -dh > setting[k] * setting[k] * pump_hmax[m] + HTOL else OPEN
+        elif t == FCV and setting[k] != MISSING:
+            if dh < -HTOL or q[k] < -QTOL:
+                s = XFCV
+            elif old == XFCV and q[k] >= setting[k]:
+                s = ACTIVE
+            else:
+                s = old
+        # links at full or empty tanks (the tank taken as the start node when both ends are fixed-grade)
+        ti = tank_of_node[a]
+        tnode = a
+        sign = 1.0
+        if ti < 0 and tank_of_node[b] >= 0 and tank_of_node[a] == -1:
+            ti = tank_of_node[b]
+            tnode = b
+            sign = -1.0
+        if ti >= 0 and s > CLOSED:
+            ht = h[tnode]
+            hh = sign * dh
+            qq = sign * q[k]
+            if ht >= tank_hmax[ti] - HTOL and not tank_overflow[ti]:
+                if t == PUMP:
+                    if b == tnode:
+                        s = TEMPCLOSED
+                elif _cv(OPEN, hh, qq) == CLOSED:
+                    s = TEMPCLOSED
+            if ht <= tank_hmin[ti] + HTOL:
+                if t == PUMP:
+                    if a == tnode:
+                        s = TEMPCLOSED
+                elif _cv(CLOSED, hh, qq) == OPEN:
+                    s = TEMPCLOSED
+        if s != old:
+            status[k] = s
+            change = True
+    return change
+
+
+# ---- one whole gradient trial in a single compiled call (no Python between the passes) ----------------------
+@_njit
+def _barrier(dq, upper):
+    a = 1.0e9 * dq
+    b = math.sqrt(a * a + 1.0e-6)
+    if upper:
+        return (a + b) / 2.0, 0.5e9 * (1.0 + a / b)
+    return (a - b) / 2.0, 0.5e9 * (1.0 - a / b)
+
+
+@_njit
+def _emitter(ke, e, qexp, backflow):
+    ke = max(CSMALL, ke)
+    hgrad = qexp * ke * abs(e) ** (qexp - 1.0)
+    if hgrad < RQTOL:
+        hgrad = RQTOL / qexp
+        hloss = hgrad * e
+    else:
+        hloss = hgrad * e / qexp
+    if not backflow:
+        dl, dg = _barrier(e, False)
+        hloss += dl
+        hgrad += dg
+    return hloss, hgrad
+
+
+@_njit
+def _demand(d, dfull, dp, pexp):
+    n = 1.0 / pexp
+    r = abs(d) / dfull
+    hgrad = n * dp * r ** (n - 1.0) / dfull
+    hloss = hgrad * d / n
+    dl, dg = _barrier(d, False)
+    ul, ug = _barrier(d - dfull, True)
+    return hloss + dl + ul, hgrad + dg + ug
+
+
+@_njit
+def trial_nb(
+    # network
+    nj, n1, n2, ltype, resist, km, diam, elev, hexp, npipe, slot, diag_slot,
+    pumps, ptype, ph0, pr, pn, pcurve, cx, cy, cn, valves, ctrl, is_hp,
+    emitters, em_ke, qexp, backflow, pda, pmin, preq, pexp,
+    # factorisation
+    ap, ai, lp, parent, li, lx, d, yw, pattern, flag, lnz, perm, xw,
+    # state and work
+    h, q, status, setting, e, dem, dfull, node_demand, p, y, skip, data, f, xflow, relax,
+):
+    """Linearise, assemble, factorise, solve and update flows once.  Returns (relerr numerator, denominator,
+    max |dq|, bad row or -1)."""
+    pipe_coeffs_power(q[:npipe], status[:npipe], resist[:npipe], km[:npipe], hexp, p[:npipe], y[:npipe])
+    if pumps.size:
+        pump_coeffs_nb(pumps, ptype, ph0, pr, pn, pcurve, cx, cy, cn, q, status, setting, p, y)
+    if valves.size:
+        valve_coeffs_nb(valves, ltype, km, diam, cx, cy, cn, q, status, setting, p, y)
+    for m in range(ctrl.size):
+        skip[ctrl[m]] = setting[ctrl[m]] != MISSING
+    data[:] = 0.0
+    f[:] = 0.0
+    xflow[:] = 0.0
+    diag = assemble_regular(nj, n1, n2, p, y, q, h, slot, skip, data, f, xflow)
+    for m in range(emitters.size):
+        i = emitters[m]
+        hl, hg = _emitter(em_ke[m], e[i], qexp, backflow)
+        diag[i] += 1.0 / hg
+        f[i] += (hl + elev[i]) / hg
+        xflow[i] -= e[i]
+    if pda:
+        for i in range(nj):
+            if dfull[i] > 0.0:
+                hl, hg = _demand(dem[i], dfull[i], preq - pmin, pexp)
+                if hg > 0.0:
+                    diag[i] += 1.0 / hg
+                    f[i] += (hl + elev[i] + pmin) / hg
+    for i in range(nj):
+        xflow[i] -= dem[i]
+        f[i] += xflow[i]
+    if ctrl.size:
+        control_valves_nb(ctrl, ltype, km, elev, n1, n2, q, status, setting, p, y, xflow, f, diag, data, slot)
+    add_diag(data, diag_slot, diag)
+    bad = ldl_numeric(nj, ap, ai, data, lp, parent, li, lx, d, yw, pattern, flag, lnz)
+    if bad >= 0:
+        return 0.0, 1.0, 0.0, perm[bad]
+    ldl_solve(nj, lp, li, lx, d, perm, f, xw)
+    for j in range(nj):
+        h[perm[j]] = xw[j]
+    qsum, dqsum, dqmax = new_link_flows(nj, n1, n2, p, y, h, q, status, relax, is_hp, node_demand)
+    for m in range(emitters.size):
+        i = emitters[m]
+        hl, hg = _emitter(em_ke[m], e[i], qexp, backflow)
+        dq = (hl - (h[i] - elev[i])) / hg * relax
+        e[i] -= dq
+        qsum += abs(e[i])
+        dqsum += abs(dq)
+        dqmax = max(dqmax, abs(dq))
+    if pda:
+        dp = max(preq - pmin, 0.1)
+        for i in range(nj):
+            if dfull[i] > 0.0:
+                hl, hg = _demand(dem[i], dfull[i], dp, pexp)
+                dq = (hl - (h[i] - elev[i] - pmin)) / hg * relax
+                if abs(dq) > 0.4 * dfull[i]:
+                    dq = 0.4 * dfull[i] * (1.0 if dq > 0 else -1.0)
+                dem[i] -= dq
+                qsum += abs(dem[i])
+                dqsum += abs(dq)
+                dqmax = max(dqmax, abs(dq))
+    return dqsum, qsum, dqmax, -1
+
+
+@_njit
+def fed_junctions_nb(nj, nn, n1, n2, status):
+    """Union-find over open links: True for each junction connected to some tank or reservoir."""
+    parent = np.arange(nn)
+    for k in range(n1.size):
+        if status[k] <= CLOSED:
+            continue
+        a = n1[k]
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        b = n2[k]
+        while parent[b] != b:
+            parent[b] = parent[parent[b]]
+            b = parent[b]
+        if a != b:
+            parent[a] = b
+    fed_root = np.zeros(nn, np.bool_)
+    for i in range(nj, nn):
+        r = i
+        while parent[r] != r:
+            r = parent[r]
+        fed_root[r] = True
+    out = np.zeros(nj, np.bool_)
+    for i in range(nj):
+        r = i
+        while parent[r] != r:
+            r = parent[r]
+        out[i] = fed_root[r]
+    return out

@@ -26,7 +26,7 @@ import pandas as pd
 from runze.hydraulics.compile import CFS, CLOSED, MISSING, PUMP, Compiled, valve_setting_si
 from runze.network.units import FT
 
-SEVERE = ("cannot_solve", "unbalanced")
+SEVERE = ("cannot_solve", "unbalanced", "rules_not_evaluated")
 
 
 @dataclass

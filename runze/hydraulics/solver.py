@@ -129,6 +129,13 @@ class Kernel:
         self.is_hp_link[self.hp_pumps] = True
         self.fast_pipes = self.fast and c.headloss != "D-W"
         self.skip = np.zeros(nl, bool)
+        # one compiled call per trial when everything it needs is compiled (H-W/C-M, own LDLᵀ)
+        self.fused = self.fast_pipes and self.factor.backend == "ldl"
+        if self.fused:
+            self._data = np.zeros(self.pattern.nnz)
+            self._f = np.zeros(nj)
+            self._xflow = np.zeros(c.nn)
+            self._head = np.zeros(c.nn)
 
     # ---- linearisation and assembly --------------------------------------------------------------------
     def _link_coeffs(self, st: HydState) -> None:
@@ -256,6 +263,24 @@ class Kernel:
         else:
             data = self.pattern.assemble(Pm[self.jj], diag)
         return data, F
+
+    def _trial_fused(self, st: HydState, relax: float) -> float:
+        """Linearise, assemble, factorise, solve, update flows: one compiled call (see fastkernel.trial_nb)."""
+        c = self.c
+        sym = self.factor._sym
+        dqsum, qsum, dqmax, bad = fastkernel.trial_nb(
+            c.nj, c.n1, c.n2, c.ltype, c.resist, c.km, c.diam, c.elev, c.hexp, c.pipes.size, self.slot,
+            self.pattern.diag_slot, c.pumps, c.ptype, c.pump_h0, c.pump_r, c.pump_n, c.pump_curve, c.curve_x,
+            c.curve_y, c.curve_n, c.valves, self.ctrl, self.is_hp_link, self.emitters, self.em_ke, c.qexp,
+            c.emit_backflow, c.pda, c.pmin, c.preq, c.pexp,
+            sym.ap, sym.ai, sym.lp, sym.parent, sym.li, sym.lx, sym.d, sym.y, sym.pattern, sym.flag, sym.lnz,
+            sym.perm, sym.x,
+            st.H, st.Q, st.status, st.setting, st.E, st.D, st.Dfull, st.node_demand, self.P, self.Y, self.skip,
+            self._data, self._f, self._xflow, relax)
+        if bad >= 0:
+            raise SingularMatrix(f"non-positive pivot at junction row {bad}", np.array([bad]))
+        self.max_dq = dqmax
+        return dqsum / qsum if qsum > c.accuracy else dqsum
 
     def _assemble_fast(self, st: HydState):
         """The same system as `_assemble`, built by compiled passes in EPANET's exact order."""
@@ -412,16 +437,19 @@ class Kernel:
         error = None
         bad = None
         while it <= maxtrials:
-            data, F = self._assemble(st)
             try:
-                st.H[: c.nj] = self.factor.solve(data, F)
+                if self.fused:
+                    relerr = self._trial_fused(st, relax)
+                else:
+                    data, F = self._assemble(st)
+                    st.H[: c.nj] = self.factor.solve(data, F)
+                    relerr = self._new_flows(st, relax)
             except SingularMatrix as exc:
                 node = int(exc.rows[0]) if exc.rows.size else -1
                 if node >= 0 and self._bad_valve(st, node):
                     continue
                 error, bad = "singular", exc.rows
                 break
-            relerr = self._new_flows(st, relax)
             relax = 1.0  # damping applies to the next update, as EPANET's RelaxFactor
             valve_change = False
             if c.damp_limit > 0.0:

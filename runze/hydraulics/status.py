@@ -78,6 +78,12 @@ class StatusRules:
         pumpmask = c.ptype == CONST_HP
         self.pump_hmax = np.where(pumpmask, 1.0e10, c.pump_hmax)
         self.pump_is_hp = pumpmask
+        # lookups for the compiled version
+        self.pump_of_link = np.full(c.nl, -1, np.int64)
+        self.pump_of_link[c.pumps] = np.arange(c.pumps.size)
+        self.tank_of_node = np.full(c.nn, -1, np.int64)
+        self.tank_of_node[c.nj:] = -2  # reservoirs
+        self.tank_of_node[c.tank_node] = np.arange(c.tank_node.size)
 
     # ------------------------------------------------------------------------------------------------
     def valve_status(self, st) -> bool:
@@ -126,6 +132,10 @@ class StatusRules:
 
     def link_status(self, st) -> bool:
         c = self.c
+        if self.fast:
+            return bool(fastkernel.link_status_nb(c.ltype, c.n1, c.n2, st.H, st.Q, st.status, st.setting,
+                                                  self.pump_of_link, self.pump_hmax, self.pump_is_hp,
+                                                  self.tank_of_node, c.tank_hmin, c.tank_hmax, c.tank_overflow))
         old = st.status.copy()
         status = st.status
         status[(status == XHEAD) | (status == TEMPCLOSED)] = OPEN
