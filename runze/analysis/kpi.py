@@ -328,8 +328,10 @@ class CjjCorrectionConfig:
 
     * R1 = ``r1_factor`` × r, r = share of total supply metered household by household (居民抄表到户水量占比).
     * R2 = ``r2_factor`` × (A − ``r2_reference``), clamped to [``r2_min``, ``r2_max``]; A = length of mains
-      (DN ≥ 75) per unit of supply, in the unit the standard uses (we believe km per m³/d; unconfirmed), so the
-      caller passes A itself.
+      (DN ≥ 75) per unit of supply, in the unit the standard defines — unconfirmed, so the caller passes A
+      itself.  (The reference 0.0693 only makes sense for A in km per 10⁴ m³ of annual supply: our utility's
+      400 km / 3,650 万m³ gives 0.11, whereas km per m³/d would give 0.004 and a large negative R2 for every
+      utility.)  We recall a 3 % cap; the standard may also floor R2 (set ``r2_min``).
     * R3 = the correction of the band that the annual mean plant-outlet pressure (MPa) falls in:
       ``r3_bands`` = ((lower exclusive, upper inclusive, correction), ...).
     * R4 = ``r4_correction`` when the maximum frost depth exceeds ``r4_frost_depth_m``.
