@@ -17,7 +17,7 @@ from runze.ops import crews, networks
 from runze.ops import workorders as wo_ops
 from runze.ops.auth import SYSTEM
 
-EXAMPLES_PER_OPERATION = 12
+EXAMPLES_PER_OPERATION = 8
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 
 
