@@ -2,7 +2,7 @@
 
 Every `.inp` WNTR ships (library/networks and tests/networks_for_testing) is read by Runze, written back to a
 temporary file, and both files are run through EPANET 2.3; node heads and link flows must agree by id at
-every reporting time.  The files EPANET itself rejects are listed with the reason (and a test checks that
+every reporting time (up to the file's duration, capped at one week: Net6_plus runs 300 h otherwise).  The files EPANET itself rejects are listed with the reason (and a test checks that
 EPANET does reject them, so the skip stays honest).
 """
 
