@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from runze.network.units import FT, PSI_PER_FT, US_FLOW_UNITS, UnitSystem, unit_system
+from runze.network.units import UnitSystem, pressure_factor, unit_system
 
 # Every section EPANET 2.3 reads, in the order the writer emits them.
 SECTIONS = (
@@ -25,8 +25,6 @@ SECTION_SET = frozenset(SECTIONS)
 VERBATIM_SECTIONS = ("SOURCES", "REACTIONS", "MIXING", "REPORT", "LABELS", "BACKDROP", "ROUGHNESS")
 
 # EPANET's own constants (exact: 6.894757 kPa and 0.0689476 bar per psi), so inputs read as EPANET reads them
-KPA_PER_PSI = 6.895
-BAR_PER_PSI = 0.068948
 PRESSURE_UNITS = ("PSI", "KPA", "METERS", "BAR", "FEET")
 TIME_UNITS = {"SEC": 1.0, "MIN": 60.0, "HOU": 3600.0, "DAY": 86400.0}
 
@@ -149,25 +147,6 @@ def fmt(value: float) -> str:
     if back == value or abs(back - value) <= 2.0 * math.ulp(value):
         return short
     return repr(value)
-
-
-def pressure_factor(flow_units: str, pressure_units: str | None, specific_gravity: float) -> float:
-    """Metres of water head per file pressure unit, as EPANET 2.3 reads pressure-valued inputs.
-
-    EPANET 2.3 reads them in the [OPTIONS] Pressure unit whatever the flow unit (PSI by default for US flow
-    units, METERS for metric ones), with its own constants, divided by the specific gravity.
-    """
-    sg = specific_gravity if specific_gravity > 0 else 1.0
-    unit = (pressure_units or ("PSI" if flow_units.upper() in US_FLOW_UNITS else "METERS")).upper()
-    if unit == "PSI":
-        return FT / (PSI_PER_FT * sg)
-    if unit == "KPA":
-        return FT / (KPA_PER_PSI * PSI_PER_FT * sg)
-    if unit == "BAR":
-        return FT / (BAR_PER_PSI * PSI_PER_FT * sg)
-    if unit == "FEET":
-        return FT / sg
-    return 1.0 / sg  # METERS
 
 
 class FileUnits:

@@ -20,6 +20,8 @@ IMP_GAL = 4.54609e-3  # m³
 ACRE_FT = 1233.48183754752  # m³
 PSI_PER_FT = 0.4333  # psi per ft of water at SG 1, as EPANET uses (PSIperFT)
 HP = 0.745699872  # kW
+KPA_PER_PSI = 6.895  # EPANET's rounded constants, so inputs read exactly as EPANET reads them
+BAR_PER_PSI = 0.068948
 DAY = 86400.0
 MINUTE = 60.0
 HOUR = 3600.0
@@ -59,7 +61,7 @@ class UnitSystem:
     diameter: float  # pipe/tank... pipe and valve diameter -> m (in or mm)
     tank_diameter: float  # tank diameter -> m (ft or m)
     volume: float  # -> m³
-    pressure: float  # pressure in file units -> m of head (psi or m)
+    pressure: float  # pressure-valued inputs in file units -> m of head (see pressure_factor)
     power: float  # pump power -> kW (hp or kW)
     dw_roughness: float  # Darcy-Weisbach roughness -> m (millifeet or mm)
 
@@ -72,12 +74,12 @@ class UnitSystem:
         return self.flow / self.pressure**exponent
 
 
-def unit_system(flow_units: str, pressure_units: str | None = None) -> UnitSystem:
+def unit_system(flow_units: str, pressure_units: str | None = None, specific_gravity: float = 1.0) -> UnitSystem:
     """The unit system EPANET uses for a file whose flow unit is ``flow_units``.
 
-    ``pressure_units`` (EPANET's [OPTIONS] Pressure: PSI, KPA, METERS, BAR, FEET) only changes how pressures
-    are *reported*; EPANET 2.2+ still reads pressure-valued inputs (PRV settings, emitter coefficients,
-    PDA pressures) in psi for US flow units and metres for metric ones, so it is not used for input factors.
+    ``pressure_units`` (EPANET's [OPTIONS] Pressure: PSI, KPA, METERS, BAR, FEET) and ``specific_gravity``
+    set the factor of pressure-valued inputs (valve settings, control pressures, emitter coefficients, PDA
+    pressures): EPANET 2.3 reads those in the Pressure unit whatever the flow unit (see `pressure_factor`).
     """
     fu = flow_units.upper()
     if fu not in FLOW_FACTORS:
@@ -90,7 +92,7 @@ def unit_system(flow_units: str, pressure_units: str | None = None) -> UnitSyste
             diameter=INCH,
             tank_diameter=FT,
             volume=FT**3,
-            pressure=FT / PSI_PER_FT,
+            pressure=pressure_factor(fu, pressure_units, specific_gravity),
             power=HP,
             dw_roughness=1.0e-3 * FT,
         )
@@ -101,10 +103,29 @@ def unit_system(flow_units: str, pressure_units: str | None = None) -> UnitSyste
         diameter=1.0e-3,
         tank_diameter=1.0,
         volume=1.0,
-        pressure=1.0,
+        pressure=pressure_factor(fu, pressure_units, specific_gravity),
         power=1.0,
         dw_roughness=1.0e-3,
     )
+
+
+def pressure_factor(flow_units: str, pressure_units: str | None, specific_gravity: float) -> float:
+    """Metres of water head per file pressure unit, as EPANET 2.3 reads pressure-valued inputs.
+
+    EPANET 2.3 reads them in the [OPTIONS] Pressure unit whatever the flow unit (PSI by default for US flow
+    units, METERS for metric ones), with its own constants, divided by the specific gravity.
+    """
+    sg = specific_gravity if specific_gravity > 0 else 1.0
+    unit = (pressure_units or ("PSI" if flow_units.upper() in US_FLOW_UNITS else "METERS")).upper()
+    if unit == "PSI":
+        return FT / (PSI_PER_FT * sg)
+    if unit == "KPA":
+        return FT / (KPA_PER_PSI * PSI_PER_FT * sg)
+    if unit == "BAR":
+        return FT / (BAR_PER_PSI * PSI_PER_FT * sg)
+    if unit == "FEET":
+        return FT / sg
+    return 1.0 / sg  # METERS
 
 
 def convert_flow(value: float, from_units: str, to_units: str) -> float:

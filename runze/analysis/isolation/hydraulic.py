@@ -160,7 +160,7 @@ def _run_epanet(network: Network, closed_links: Sequence[str], off_nodes: Sequen
             path = Path(inp_path)
         else:
             raise RuntimeError("runze.network.inp.write_inp is not available and no .inp file was given")
-        units = unit_system(network.options.flow_units, network.options.pressure_units)
+        units = unit_system(network.options.flow_units, network.options.pressure_units, network.options.specific_gravity)
         ph = en.createproject()
         try:
             en.open(ph, str(path), str(Path(tmp) / "outage.rpt"), "")
