@@ -5,6 +5,7 @@
 
 Times are the median of N runs of a 24 h extended-period simulation (the file's own hydraulic step), one
 process, no file output in the timed part: Runze `simulate()` on an already-read `Network` (compile + solve +
+DataFrames) and "prepared" (network compiled once beforehand, as EPANET's ENopen is outside its timing: EPS +
 DataFrames), EPANET openH/initH/runH/nextH loop, WNTR `WNTRSimulator.run_sim()`.  Also prints the spread
 (min-max) so that run-to-run noise is visible; runze and EPANET runs alternate, and, with --scale10, time and peak memory (tracemalloc) of the
 demo city at scale 1 and 10.
@@ -24,6 +25,9 @@ import runze.hydraulics as rh
 from runze.network.inp import read_inp
 
 DAY = 86400
+# CPU time of this process: the machine is shared, and wall time swings with other users' load; both solvers
+# run single-threaded in this process, so CPU time compares their work.  --wall switches to wall-clock time.
+CLOCK = time.process_time
 
 
 def _wntr_dir() -> Path:
@@ -50,9 +54,20 @@ def net_paths(tmp: Path) -> dict[str, Path]:
 def time_runze(net, runs: int) -> list[float]:
     out = []
     for _ in range(runs):
-        t = time.perf_counter()
+        t = CLOCK()
         rh.simulate(net, duration=DAY)
-        out.append(time.perf_counter() - t)
+        out.append(CLOCK() - t)
+    return out
+
+
+def time_runze_prepared(net, runs: int) -> list[float]:
+    """Compile once (as EPANET's ENopen parses and converts once), time the EPS and the results tables."""
+    c, kernel, controls, rules = rh.prepare(net, duration=DAY)
+    out = []
+    for _ in range(runs):
+        t = CLOCK()
+        rh.build_results(c, rh.Simulation(c, kernel, controls, rules).run())
+        out.append(CLOCK() - t)
     return out
 
 
@@ -64,7 +79,7 @@ def time_epanet(path: Path, runs: int) -> list[float]:
     en.settimeparam(ph, en.DURATION, DAY)
     out = []
     for _ in range(runs):
-        t = time.perf_counter()
+        t = CLOCK()
         en.openH(ph)
         en.initH(ph, 0)
         with warnings.catch_warnings():
@@ -74,7 +89,7 @@ def time_epanet(path: Path, runs: int) -> list[float]:
                 if en.nextH(ph) <= 0:
                     break
         en.closeH(ph)
-        out.append(time.perf_counter() - t)
+        out.append(CLOCK() - t)
     en.close(ph)
     en.deleteproject(ph)
     return out
@@ -87,11 +102,11 @@ def time_wntr(path: Path, runs: int) -> list[float]:
     for _ in range(runs):
         wn = wntr.network.WaterNetworkModel(str(path))
         wn.options.time.duration = DAY
-        t = time.perf_counter()
+        t = CLOCK()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             wntr.sim.WNTRSimulator(wn).run_sim()
-        out.append(time.perf_counter() - t)
+        out.append(CLOCK() - t)
     return out
 
 
@@ -105,9 +120,9 @@ def scale_report() -> None:
     for scale in (1, 10):
         net = build_demo_city(scale=scale)
         tracemalloc.start()
-        t = time.perf_counter()
+        t = CLOCK()
         res = rh.simulate(net, duration=DAY)
-        dt = time.perf_counter() - t
+        dt = CLOCK() - t
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         print(f"demo city scale {scale:>2}: {len(net.junctions):6d} junctions {len(net.pipes):6d} pipes  "
@@ -121,10 +136,16 @@ def main() -> None:
     ap.add_argument("--nets", default="Net3,Net6,ky10,demo")
     ap.add_argument("--no-wntr", action="store_true")
     ap.add_argument("--scale10", action="store_true")
+    ap.add_argument("--wall", action="store_true", help="wall-clock instead of process CPU time")
     args = ap.parse_args()
+    global CLOCK
+    if args.wall:
+        CLOCK = time.perf_counter
+    print(f"clock: {'wall' if args.wall else 'process CPU'} time; median [min-max] of {args.runs} runs")
     with tempfile.TemporaryDirectory() as tmp:
         paths = net_paths(Path(tmp))
-        print(f"{'network':8s} {'runze':>30s} {'EPANET':>30s} {'runze/EPANET':>13s} {'WNTR':>30s} {'WNTR/runze':>10s}")
+        print(f"{'network':8s} {'runze simulate()':>30s} {'runze prepared':>30s} {'EPANET':>30s} "
+              f"{'ratio':>6s} {'ratio p.':>8s} {'WNTR':>30s} {'WNTR/runze':>10s}")
         for name in args.nets.split(","):
             if name not in paths:
                 print(f"{name}: not available")
@@ -132,12 +153,14 @@ def main() -> None:
             path = paths[name]
             net = read_inp(path)
             rh.simulate(net, duration=DAY)  # warm-up (imports, JIT cache)
-            tr, te = [], []
-            for _ in range(args.runs):  # interleaved so that machine load affects both alike
+            tr, tp, te = [], [], []
+            for _ in range(args.runs):  # interleaved so that machine load affects all alike
                 tr += time_runze(net, 1)
+                tp += time_runze_prepared(net, 1)
                 te += time_epanet(path, 1)
             ratio = statistics.median(tr) / statistics.median(te)
-            line = f"{name:8s} {fmt(tr):>30s} {fmt(te):>30s} {ratio:13.2f}"
+            ratio_p = statistics.median(tp) / statistics.median(te)
+            line = f"{name:8s} {fmt(tr):>30s} {fmt(tp):>30s} {fmt(te):>30s} {ratio:6.2f} {ratio_p:8.2f}"
             if not args.no_wntr:
                 tw = time_wntr(path, args.wntr_runs)
                 line += f" {fmt(tw):>30s} {statistics.median(tw) / statistics.median(tr):10.1f}"

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from runze.hydraulics.ldl import AVAILABLE, _njit, ldl_numeric, ldl_solve
+from runze.hydraulics.ldl import AVAILABLE, _njit, ldl_numeric_rows, ldl_solve
 
 RQTOL = 1.0e-7
 CBIG = 1.0e8
@@ -487,7 +487,7 @@ def trial_nb(
     pumps, ptype, ph0, pr, pn, pcurve, cx, cy, cn, valves, ctrl, is_hp,
     emitters, em_ke, qexp, backflow, pda, pmin, preq, pexp,
     # factorisation
-    ap, ai, lp, parent, li, lx, d, yw, pattern, flag, lnz, perm, xw,
+    ap, ai, lp, rp, rj, rpos, li, lx, d, yw, perm, xw,
     # state and work
     h, q, status, setting, e, dem, dfull, node_demand, p, y, skip, data, f, xflow, relax,
 ):
@@ -523,7 +523,7 @@ def trial_nb(
     if ctrl.size:
         control_valves_nb(ctrl, ltype, km, elev, n1, n2, q, status, setting, p, y, xflow, f, diag, data, slot)
     add_diag(data, diag_slot, diag)
-    bad = ldl_numeric(nj, ap, ai, data, lp, parent, li, lx, d, yw, pattern, flag, lnz)
+    bad = ldl_numeric_rows(nj, ap, ai, data, lp, rp, rj, rpos, li, lx, d, yw)
     if bad >= 0:
         return 0.0, 1.0, 0.0, perm[bad]
     ldl_solve(nj, lp, li, lx, d, perm, f, xw)
@@ -583,3 +583,91 @@ def fed_junctions_nb(nj, nn, n1, n2, status):
             r = parent[r]
         out[i] = fed_root[r]
     return out
+
+
+@_njit
+def _pda_converged(nj, h, elev, dem, dfull, pmin, preq, pexp):
+    dp = preq - pmin
+    for i in range(nj):
+        if dfull[i] <= 0.0:
+            continue
+        pr_ = h[i] - elev[i]
+        if pr_ <= pmin:
+            qq = 0.0
+        elif pr_ >= preq:
+            qq = dfull[i]
+        else:
+            qq = dfull[i] * ((pr_ - pmin) / dp) ** pexp
+        if abs(qq - dem[i]) > QTOL:
+            return False
+    return True
+
+
+@_njit
+def _bad_valve(node, valves, ltype, n1, n2, status):
+    for m in range(valves.size):
+        k = valves[m]
+        if n1[k] == node or n2[k] == node:
+            t = ltype[k]
+            if (t == PRV or t == PSV or t == FCV) and status[k] == ACTIVE:
+                status[k] = XFCV if t == FCV else XPRESSURE
+                return True
+            return False
+    return False
+
+
+@_njit
+def hydsolve_nb(
+    nj, n1, n2, ltype, resist, km, diam, elev, hexp, npipe, slot, diag_slot,
+    pumps, ptype, ph0, pr, pn, pcurve, cx, cy, cn, valves, ctrl, is_hp,
+    emitters, em_ke, qexp, backflow, pda, pmin, preq, pexp,
+    ap, ai, lp, rp, rj, rpos, li, lx, d, yw, perm, xw,
+    h, q, status, setting, e, dem, dfull, node_demand, p, y, skip, data, f, xflow,
+    prv_psv, pump_of_link, pump_hmax, pump_is_hp, tank_of_node, tank_hmin, tank_hmax, tank_overflow,
+    trials, extra, check_freq, max_check, damp_limit, acc, hacc,
+):
+    """EPANET's hydsolve() loop entirely compiled.  Returns (iterations, relerr, bad row or -1)."""
+    nextcheck = check_freq
+    maxtrials = trials + (extra if extra > 0 else 0)
+    it = 1
+    relax = 1.0
+    relerr = 0.0
+    while it <= maxtrials:
+        dqsum, qsum, dqmax, bad = trial_nb(
+            nj, n1, n2, ltype, resist, km, diam, elev, hexp, npipe, slot, diag_slot,
+            pumps, ptype, ph0, pr, pn, pcurve, cx, cy, cn, valves, ctrl, is_hp,
+            emitters, em_ke, qexp, backflow, pda, pmin, preq, pexp,
+            ap, ai, lp, rp, rj, rpos, li, lx, d, yw, perm, xw,
+            h, q, status, setting, e, dem, dfull, node_demand, p, y, skip, data, f, xflow, relax)
+        if bad >= 0:
+            if _bad_valve(bad, valves, ltype, n1, n2, status):
+                continue
+            return it, relerr, bad
+        relerr = dqsum / qsum if qsum > hacc else dqsum
+        relax = 1.0
+        valve_change = False
+        if damp_limit > 0.0:
+            if relerr <= damp_limit:
+                relax = 0.6
+                valve_change = valve_status_nb(prv_psv, ltype, km, elev, n1, n2, q, h, status, setting)
+        else:
+            valve_change = valve_status_nb(prv_psv, ltype, km, elev, n1, n2, q, h, status, setting)
+        conv = relerr <= acc
+        if conv and pda:
+            conv = _pda_converged(nj, h, elev, dem, dfull, pmin, preq, pexp)
+        if conv:
+            if it > trials:
+                break
+            change = valve_change
+            if link_status_nb(ltype, n1, n2, h, q, status, setting, pump_of_link, pump_hmax, pump_is_hp,
+                              tank_of_node, tank_hmin, tank_hmax, tank_overflow):
+                change = True
+            if not change:
+                break
+            nextcheck = it + check_freq
+        elif it <= max_check and it == nextcheck:
+            link_status_nb(ltype, n1, n2, h, q, status, setting, pump_of_link, pump_hmax, pump_is_hp,
+                           tank_of_node, tank_hmin, tank_hmax, tank_overflow)
+            nextcheck += check_freq
+        it += 1
+    return it, relerr, -1

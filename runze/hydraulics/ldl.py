@@ -86,6 +86,65 @@ def ldl_numeric(n, ap, ai, ax, lp, parent, li, lx, d, y, pattern, flag, lnz):
 
 
 @_njit
+def _row_patterns(n, ap, ai, parent, lp, rp, rj, rpos, li, flag, lnz, pattern):
+    """Record, once, the row pattern of L (in the order the up-looking algorithm visits it) and where each
+    entry L[k, i] lives in column i, so that the numeric phase needs no tree walks."""
+    t_out = 0
+    for k in range(n):
+        top = n
+        flag[k] = k
+        lnz[k] = 0
+        for p in range(ap[k], ap[k + 1]):
+            i = ai[p]
+            ln = 0
+            while flag[i] != k:
+                pattern[ln] = i
+                ln += 1
+                flag[i] = k
+                i = parent[i]
+            while ln > 0:
+                top -= 1
+                ln -= 1
+                pattern[top] = pattern[ln]
+        rp[k] = t_out
+        for t in range(top, n):
+            i = pattern[t]
+            pos = lp[i] + lnz[i]
+            rj[t_out] = i
+            rpos[t_out] = pos
+            li[pos] = k
+            lnz[i] += 1
+            t_out += 1
+    rp[n] = t_out
+
+
+@_njit
+def ldl_numeric_rows(n, ap, ai, ax, lp, rp, rj, rpos, li, lx, d, y):
+    """Numeric LDLᵀ with precomputed row patterns.  Returns -1, or the column with a non-positive pivot."""
+    for k in range(n):
+        for p in range(ap[k], ap[k + 1]):
+            y[ai[p]] += ax[p]
+        dk = y[k]
+        y[k] = 0.0
+        for t in range(rp[k], rp[k + 1]):
+            i = rj[t]
+            yi = y[i]
+            y[i] = 0.0
+            end = rpos[t]
+            for p in range(lp[i], end):
+                y[li[p]] -= lx[p] * yi
+            lki = yi / d[i]
+            dk -= lki * yi
+            lx[end] = lki
+        if not dk > 0.0:
+            for t in range(k + 1, n):  # leave the work vector clean for the next call
+                y[t] = 0.0
+            return k
+        d[k] = dk
+    return -1
+
+
+@_njit
 def ldl_solve(n, lp, li, lx, d, perm, b, x):
     """Solve with the factors; b in original order, x returned in original order (perm: new -> old)."""
     for j in range(n):
@@ -140,10 +199,15 @@ class Symbolic:
         self.y = np.zeros(n)
         self.pattern = np.empty(n, np.int64)
         self.x = np.empty(n)
+        self.rp = np.empty(n + 1, np.int64)
+        self.rj = np.empty(max(nnz_l, 1), np.int64)
+        self.rpos = np.empty(max(nnz_l, 1), np.int64)
+        _row_patterns(n, self.ap, self.ai, self.parent, self.lp, self.rp, self.rj, self.rpos, self.li, self.flag,
+                      self.lnz, self.pattern)
 
     def factor_solve(self, ax: np.ndarray, b: np.ndarray) -> tuple[np.ndarray | None, int]:
-        bad = ldl_numeric(self.n, self.ap, self.ai, ax, self.lp, self.parent, self.li, self.lx, self.d, self.y,
-                          self.pattern, self.flag, self.lnz)
+        bad = ldl_numeric_rows(self.n, self.ap, self.ai, ax, self.lp, self.rp, self.rj, self.rpos, self.li, self.lx,
+                               self.d, self.y)
         if bad >= 0:
             return None, int(self.perm[bad])
         ldl_solve(self.n, self.lp, self.li, self.lx, self.d, self.perm, b, self.x)

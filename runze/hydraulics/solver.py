@@ -136,6 +136,8 @@ class Kernel:
             self._f = np.zeros(nj)
             self._xflow = np.zeros(c.nn)
             self._head = np.zeros(c.nn)
+        no_pswitch = controls is None or controls.junction_ctl.size == 0
+        self.fused_loop = self.fused and no_pswitch and c.head_error <= 0.0 and c.flow_change <= 0.0
 
     # ---- linearisation and assembly --------------------------------------------------------------------
     def _link_coeffs(self, st: HydState) -> None:
@@ -273,8 +275,7 @@ class Kernel:
             self.pattern.diag_slot, c.pumps, c.ptype, c.pump_h0, c.pump_r, c.pump_n, c.pump_curve, c.curve_x,
             c.curve_y, c.curve_n, c.valves, self.ctrl, self.is_hp_link, self.emitters, self.em_ke, c.qexp,
             c.emit_backflow, c.pda, c.pmin, c.preq, c.pexp,
-            sym.ap, sym.ai, sym.lp, sym.parent, sym.li, sym.lx, sym.d, sym.y, sym.pattern, sym.flag, sym.lnz,
-            sym.perm, sym.x,
+            sym.ap, sym.ai, sym.lp, sym.rp, sym.rj, sym.rpos, sym.li, sym.lx, sym.d, sym.y, sym.perm, sym.x,
             st.H, st.Q, st.status, st.setting, st.E, st.D, st.Dfull, st.node_demand, self.P, self.Y, self.skip,
             self._data, self._f, self._xflow, relax)
         if bad >= 0:
@@ -425,8 +426,32 @@ class Kernel:
         return False
 
     # ---- the loop -----------------------------------------------------------------------------------
+    def _hydsolve_fused(self, st: HydState, acc: float) -> SolveInfo:
+        """The whole trial loop in one compiled call (no head-error/flow-change limits, no pressure switches)."""
+        c = self.c
+        sym = self.factor._sym
+        r = self.rules
+        it, relerr, bad = fastkernel.hydsolve_nb(
+            c.nj, c.n1, c.n2, c.ltype, c.resist, c.km, c.diam, c.elev, c.hexp, c.pipes.size, self.slot,
+            self.pattern.diag_slot, c.pumps, c.ptype, c.pump_h0, c.pump_r, c.pump_n, c.pump_curve, c.curve_x,
+            c.curve_y, c.curve_n, c.valves, self.ctrl, self.is_hp_link, self.emitters, self.em_ke, c.qexp,
+            c.emit_backflow, c.pda, c.pmin, c.preq, c.pexp,
+            sym.ap, sym.ai, sym.lp, sym.rp, sym.rj, sym.rpos, sym.li, sym.lx, sym.d, sym.y, sym.perm, sym.x,
+            st.H, st.Q, st.status, st.setting, st.E, st.D, st.Dfull, st.node_demand, self.P, self.Y, self.skip,
+            self._data, self._f, self._xflow,
+            r.prv_psv, r.pump_of_link, r.pump_hmax, r.pump_is_hp, r.tank_of_node, c.tank_hmin, c.tank_hmax,
+            c.tank_overflow, c.trials, c.extra_iter, c.check_freq, c.max_check, c.damp_limit, acc, c.accuracy)
+        st.node_demand[: c.nj] = st.D + st.E
+        maxtrials = c.trials + (c.extra_iter if c.extra_iter > 0 else 0)
+        if bad >= 0:
+            return SolveInfo(iterations=min(it, maxtrials), relerr=relerr, converged=False, error="singular",
+                             bad_nodes=np.array([bad]))
+        return SolveInfo(iterations=min(it, maxtrials), relerr=relerr, converged=it <= maxtrials and relerr <= acc)
+
     def hydsolve(self, st: HydState, accuracy: float | None = None) -> SolveInfo:
         c = self.c
+        if self.fused_loop:
+            return self._hydsolve_fused(st, c.accuracy if accuracy is None else accuracy)
         acc = c.accuracy if accuracy is None else accuracy
         rules = self.rules
         nextcheck = c.check_freq
