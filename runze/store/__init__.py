@@ -3,6 +3,7 @@
 Only `runze.ops` imports this package; the web service and the CLI go through `runze.ops`.
 """
 
+from runze.store import telemetry_models  # noqa: F401  (registers the telemetry tables, issue 9)
 from runze.store.base import Base
 from runze.store.engine import make_engine, make_session_factory
 from runze.store.incidents import Incident, IncidentEntry
