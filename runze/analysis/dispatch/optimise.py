@@ -34,7 +34,7 @@ W_NO_WATER_HOUR = 0.10
 COST_STANDBY = 0.5  # m³-equivalent per station-block with its standby pump on
 COST_SPEED = 0.2  # per 0.1 of speed away from 1.0, per station-block
 COST_VALVE = 1.0  # per boundary valve opened
-N_VALVE_CANDIDATES = 6
+N_VALVE_CANDIDATES = 8
 
 
 @dataclass
@@ -84,7 +84,7 @@ def valve_candidates(whatif: WhatIf, run, k: int = N_VALVE_CANDIDATES) -> list[s
 class Optimiser:
     """Coordinate search over the dispatch decision vector; `optimise()` -> (plan, metrics, log)."""
 
-    def __init__(self, whatif: WhatIf, n_blocks: int = 3, max_evals: int = 80, time_budget_s: float = 35.0,
+    def __init__(self, whatif: WhatIf, n_blocks: int = 3, max_evals: int = 120, time_budget_s: float = 35.0,
                  progress: Callable[[str, float], None] | None = None) -> None:
         self.w = whatif
         self.blocks = make_blocks(whatif.hours, n_blocks)
@@ -159,12 +159,13 @@ class Optimiser:
                         cand = plan.copy()
                         cand.valves_open = sorted(set(cand.valves_open) ^ {v})
                         moves.append(cand)
-                for cand in moves:
+                for cand in moves:  # first improvement: take it and rebuild the moves around it
                     if not self._budget_left():
                         break
-                    value = self.score(cand)
+                    value = self.score(cand)  # repeated candidates come from the cache, free
                     if value < best - 1e-6:
                         plan, best, improved = cand, value, True
+                        break
         self.log.stopped = self.log.stopped or ("budget" if not self._budget_left() else "converged")
         return plan, best, self._done()
 

@@ -166,6 +166,7 @@ class WhatIf:
         self.normal = cap_plants(network.copy())
         self.event_net = apply_event(network, event)
         self.notes: list[str] = []
+        self.spin_run: Run | None = None
         self.stations = stations_of(network)
         self.locked = locked_stations(network, event)
         self.locked_pumps = {u for s in self.locked for u in self.stations[s]["pumps"]}
@@ -227,6 +228,7 @@ class WhatIf:
         if self.start_s > 0:
             run = run_network(self._prepare(self.normal.copy(), self.start_s, 0), self.solver)
             self.notes += run.notes
+            self.spin_run = run
             head = run.node["head"].iloc[-1]
             state["levels"] = {t: float(head[t] - tk.elevation) for t, tk in net.tanks.items()}
             flow = run.link["flow"].iloc[-1]
@@ -317,6 +319,7 @@ class WhatIf:
                           "mean_output_m3h": float(flows[p["outlet_link"]].mean() * 3600.0),
                           "max_output_m3h": float(flows[p["outlet_link"]].max() * 3600.0)} for p in plants]
         deficit = np.nan_to_num(np.clip(self.service_m - pres, 0.0, None), nan=self.service_m)
+        deficit[:, ~self.service] = 0.0  # plant headers and other nodes without customers are not reported
         out["node_max_deficit_m"] = dict(zip(juncs, np.round(deficit.max(axis=0), 2).tolist(), strict=True))
         out["node_min_pressure_m"] = dict(zip(juncs, np.round(np.nanmin(pres, axis=0), 2).tolist(), strict=True))
         out["critical_users"] = [
