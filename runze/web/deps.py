@@ -6,10 +6,11 @@ routes and the permission table together, so a route without its check cannot sl
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
@@ -23,17 +24,22 @@ TOKEN_URL = "/api/auth/token"
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 
 
-def get_settings(request: Request) -> Settings:
+# `async def` for dependencies that do no I/O: FastAPI runs them on the event loop instead of handing each to
+# the thread pool (a thread hop per dependency per request costs more than the work itself)
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     return request.app.state.database
 
 
-def get_session(db: Annotated[Database, Depends(get_database)]) -> Iterator[Session]:
-    with db.session() as session:
+async def get_session(db: Annotated[Database, Depends(get_database)]) -> AsyncIterator[Session]:
+    session = db.sessions()  # no I/O until the first query, which runs in the route's thread
+    try:
         yield session
+    finally:
+        await run_in_threadpool(session.close)  # closing may talk to the database (rollback)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -55,7 +61,7 @@ class Require:
             raise KeyError(f"unknown action {action!r}")
         self.action = action
 
-    def __call__(self, actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+    async def __call__(self, actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
         actor.require(self.action)
         return actor
 
@@ -70,7 +76,7 @@ def require(action: str) -> Depends:  # type: ignore[valid-type]
 class Public:
     """Marks a route that needs no login (health, token)."""
 
-    def __call__(self) -> None:
+    async def __call__(self) -> None:
         return None
 
 
