@@ -38,7 +38,8 @@ ROLE_LABELS = {
     "viewer": "只读 / viewer",
 }
 
-READ_ACTIONS = frozenset({"auth:me", "workorders:read", "crews:read", "incidents:read", "networks:read"})
+READ_ACTIONS = frozenset({"auth:me", "workorders:read", "crews:read", "incidents:read", "networks:read",
+                          "telemetry:read"})
 ACTIONS = frozenset(
     READ_ACTIONS
     | {
@@ -54,6 +55,7 @@ ACTIONS = frozenset(
         "incidents:log",
         "networks:import",
         "audit:read",
+        "alarms:manage",  # acknowledge and link telemetry alarms (issue 9)
     }
 )
 
@@ -69,6 +71,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         "workorders:dispatch",
         "incidents:manage",
         "incidents:log",
+        "alarms:manage",
     },
     "network_engineer": READ_ACTIONS | {"workorders:create", "networks:import", "incidents:log"},
     "crew": READ_ACTIONS | {"workorders:transition", "workorders:progress", "incidents:log"},

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from runze.web.routes import audit, auth, crews, health, incidents, networks, users, workorders
+from runze.web.routes import audit, auth, crews, health, incidents, networks, telemetry, users, workorders
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -20,5 +20,6 @@ ROUTERS: list[APIRouter] = [
     incidents.router,
     networks.router,
     audit.router,
+    telemetry.router,
     # analyses mount here: simulate.router, dispatch.router, outage.router, leaks.router
 ]
