@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from runze.hydraulics import fastkernel
 from runze.hydraulics.compile import (
     CLOSED,
     CONST_HP,
@@ -111,12 +112,29 @@ class SimpleControls:
         tank_pos[c.tank_node] = np.arange(c.tank_node.size)
         self.tank_ctl = np.flatnonzero(level & (self.node >= c.nj))
         self.tank_ctl_pos = tank_pos[self.node[self.tank_ctl]]
+        # node -> tank position (-1 junction, -2 reservoir) and pump lookups for the compiled versions
+        self.tank_of_node = np.full(c.nn, -1, np.int64)
+        self.tank_of_node[c.nj:] = -2
+        self.tank_of_node[c.tank_node] = np.arange(c.tank_node.size)
+        self.pump_of_link = np.full(c.nl, -1, np.int64)
+        self.pump_of_link[c.pumps] = np.arange(c.pumps.size)
+        self.fast = fastkernel.AVAILABLE
+
+    def _tank_args(self):
+        c = self.c
+        return (c.tank_vmin, c.tank_hmin, c.tank_area, c.tank_vcurve, c.tank_node, c.elev, c.curve_x, c.curve_y,
+                c.curve_n)
 
     def apply(self, st, htime: int) -> int:
         """EPANET's controls(): apply tank-level and time controls at the start of a period."""
         if self.n == 0:
             return 0
         c = self.c
+        if self.fast:
+            return int(fastkernel.controls_apply_nb(
+                htime, c.tstart, self.kind, self.link, self.node, self.grade, self.time, self.status, self.setting,
+                self.tank_of_node, st.H, st.node_demand, st.status, st.setting, c.ltype, st.Q, self.pump_of_link,
+                c.ptype, c.pump_q0, *self._tank_args()))
         reset = np.zeros(self.n, bool)
         reset |= (self.kind == TIMER) & (self.time == htime)
         reset |= (self.kind == TIMEOFDAY) & ((htime + c.tstart) % SEC_PER_DAY == self.time)
@@ -152,6 +170,11 @@ class SimpleControls:
         if self.n == 0:
             return tstep
         c = self.c
+        if self.fast:
+            return int(fastkernel.control_timestep_nb(
+                htime, c.tstart, tstep, self.kind, self.link, self.node, self.grade, self.time, self.status,
+                self.setting, self.tank_of_node, st.H, st.node_demand, st.V, st.status, st.setting, c.ltype,
+                *self._tank_args()))
         t = np.zeros(self.n, np.int64)
         if self.tank_ctl.size:
             i = self.tank_ctl

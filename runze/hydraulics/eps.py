@@ -72,6 +72,10 @@ def tank_levels(c: Compiled, st: HydState, tstep: int) -> None:
     """EPANET's tanklevels(): integrate tank volumes over tstep seconds, snapping to full/empty."""
     if c.tank_node.size == 0:
         return
+    if fastkernel.AVAILABLE:
+        fastkernel.tank_levels_nb(tstep, c.tank_node, st.H, st.node_demand, st.V, c.tank_vmin, c.tank_vmax,
+                                  c.tank_hmin, c.tank_area, c.tank_vcurve, c.elev, c.curve_x, c.curve_y, c.curve_n)
+        return
     n = c.tank_node
     q = st.node_demand[n]
     v = st.V + q * tstep
@@ -84,6 +88,9 @@ def tank_time_step(c: Compiled, st: HydState, tstep: int) -> int:
     """EPANET's tanktimestep(): shorten the step to the time the first tank fills or empties."""
     if c.tank_node.size == 0:
         return tstep
+    if fastkernel.AVAILABLE:
+        return int(fastkernel.tank_timestep_nb(tstep, c.tank_node, st.H, st.node_demand, st.V, c.tank_vmin,
+                                               c.tank_vmax, c.tank_hmin, c.tank_hmax))
     n = c.tank_node
     h = st.H[n]
     q = st.node_demand[n]

@@ -671,3 +671,153 @@ def hydsolve_nb(
             nextcheck += check_freq
         it += 1
     return it, relerr, -1
+
+
+# ---- period-level steps of the EPS (EPANET's controls(), tanktimestep(), controltimestep(), tanklevels()) ----
+LOWLEVEL, HILEVEL, TIMER, TIMEOFDAY = 0, 1, 2, 3
+
+
+@_njit
+def tank_volume_nb(t, h, vmin, hmin, area, vcurve, tank_node, elev, cx, cy, cn):
+    row = vcurve[t]
+    if row < 0:
+        return vmin[t] + (h - hmin[t]) * area[t]
+    n = cn[row]
+    return np.interp(h - elev[tank_node[t]], cx[row, :n], cy[row, :n])
+
+
+@_njit
+def tank_grade_nb(t, v, vmin, hmin, area, vcurve, tank_node, elev, cx, cy, cn):
+    row = vcurve[t]
+    if row < 0:
+        return hmin[t] + (v - vmin[t]) / area[t]
+    n = cn[row]
+    return elev[tank_node[t]] + np.interp(v, cy[row, :n], cx[row, :n])
+
+
+@_njit
+def _round_nb(x):
+    return math.floor(x + 0.5) if x >= 0 else -math.floor(-x + 0.5)
+
+
+@_njit
+def controls_apply_nb(htime, tstart, kind, link, node, grade, ctime, cstatus, csetting, tank_pos,
+                      h, node_demand, status, setting, ltype, q, pump_of_link, ptype, pump_q0,
+                      vmin, hmin, area, vcurve, tank_node, elev, cx, cy, cn):
+    count = 0
+    nj = nj_of(tank_pos)
+    for j in range(kind.size):
+        kd = kind[j]
+        reset = False
+        if kd == TIMER:
+            reset = ctime[j] == htime
+        elif kd == TIMEOFDAY:
+            reset = (htime + tstart) % 86400 == ctime[j]
+        else:
+            n = node[j]
+            if n < nj:
+                continue
+            t = tank_pos[n]
+            vplus = abs(node_demand[n])
+            if t >= 0:
+                v1 = tank_volume_nb(t, h[n], vmin, hmin, area, vcurve, tank_node, elev, cx, cy, cn)
+                v2 = tank_volume_nb(t, grade[j], vmin, hmin, area, vcurve, tank_node, elev, cx, cy, cn)
+            else:
+                v1 = h[n]
+                v2 = grade[j]
+            if kd == LOWLEVEL:
+                reset = v1 <= v2 + vplus
+            else:
+                reset = v1 >= v2 - vplus
+        if not reset:
+            continue
+        k = link[j]
+        s1 = CLOSED if status[k] <= CLOSED else OPEN
+        s2 = cstatus[j]
+        k1 = setting[k]
+        k2 = csetting[j] if ltype[k] > 1 else k1
+        if ltype[k] == PUMP and s1 == CLOSED and s2 == OPEN:
+            m = pump_of_link[k]
+            if ptype[m] == CONST_HP:
+                q[k] = pump_q0[m]
+        if s1 != s2 or k1 != k2:
+            status[k] = s2
+            setting[k] = k2
+            count += 1
+    return count
+
+
+@_njit
+def nj_of(tank_pos):
+    """Number of junctions, from the node -> tank map (-1 junction, -2 reservoir, >= 0 tank)."""
+    for i in range(tank_pos.size):
+        if tank_pos[i] != -1:
+            return i
+    return tank_pos.size
+
+
+@_njit
+def control_timestep_nb(htime, tstart, tstep, kind, link, node, grade, ctime, cstatus, csetting, tank_pos,
+                        h, node_demand, v, status, setting, ltype,
+                        vmin, hmin, area, vcurve, tank_node, elev, cx, cy, cn):
+    nj = nj_of(tank_pos)
+    for j in range(kind.size):
+        kd = kind[j]
+        t = 0
+        if kd == LOWLEVEL or kd == HILEVEL:
+            n = node[j]
+            if n < nj:
+                continue
+            ti = tank_pos[n]
+            qn = node_demand[n]
+            if ti < 0 or abs(qn) <= 1.0e-6:
+                continue
+            hn = h[n]
+            if (hn < grade[j] and kd == HILEVEL and qn > 0.0) or (hn > grade[j] and kd == LOWLEVEL and qn < 0.0):
+                vv = tank_volume_nb(ti, grade[j], vmin, hmin, area, vcurve, tank_node, elev, cx, cy, cn) - v[ti]
+                t = int(_round_nb(vv / qn))
+        elif kd == TIMER:
+            if ctime[j] > htime:
+                t = ctime[j] - htime
+        else:
+            t1 = (htime + tstart) % 86400
+            t2 = ctime[j]
+            t = t2 - t1 if t2 >= t1 else 86400 - t1 + t2
+        if t > 0 and t < tstep:
+            k = link[j]
+            if (ltype[k] > 1 and setting[k] != csetting[j]) or status[k] != cstatus[j]:
+                tstep = t
+    return tstep
+
+
+@_njit
+def tank_timestep_nb(tstep, tank_node, h, node_demand, v, vmin, vmax, hmin, hmax):
+    for t in range(tank_node.size):
+        n = tank_node[t]
+        qn = node_demand[n]
+        if abs(qn) <= 1.0e-6:
+            continue
+        if qn > 0.0 and h[n] < hmax[t]:
+            vv = vmax[t] - v[t]
+        elif qn < 0.0 and h[n] > hmin[t]:
+            vv = vmin[t] - v[t]
+        else:
+            continue
+        dt = int(_round_nb(vv / qn))
+        if dt > 0 and dt < tstep:
+            tstep = dt
+    return tstep
+
+
+@_njit
+def tank_levels_nb(tstep, tank_node, h, node_demand, v, vmin, vmax, hmin, area, vcurve, elev, cx, cy, cn):
+    for t in range(tank_node.size):
+        n = tank_node[t]
+        qn = node_demand[n]
+        vt = v[t] + qn * tstep
+        if vt + qn >= vmax[t]:
+            vt = vmax[t]
+        elif vt - qn <= vmin[t]:
+            vt = vmin[t]
+        v[t] = vt
+        h[n] = tank_grade_nb(t, vt, vmin, hmin, area, vcurve, tank_node, elev, cx, cy, cn)
