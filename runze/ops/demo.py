@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from runze.ops import audit, networks
 from runze.ops._tx import unit_of_work
 from runze.ops.auth import SYSTEM, Actor, hash_password
+from runze.ops.demo_records_service import seed_service_party
 from runze.ops.workorders import REPAIR_KINDS, STEP_COLUMN, refusal
 from runze.settings import Settings
 from runze.store import (
@@ -284,6 +285,8 @@ def load_demo(session: Session, settings: Settings, *, seed: int = 7, actor: Act
     session.add_all(orders)
     session.flush()
     incidents = _incidents(session, rng, users, crews, orders, version.id, start)
+    seed_service_party(session, seed=seed, users=users, crews=crews, orders=orders, version_id=version.id,
+                       start=start, end=end)  # issue 8: connections, party work, report inputs
     audit.record(session, actor, "demo.load", "database", "demo",
                  after={"seed": seed, "work_orders": len(orders), "incidents": incidents, "network": filename})
     return DemoReport(network_name=filename, network_version_id=version.id, stand_in=stand_in, users=len(users),

@@ -3,7 +3,12 @@
 Only `runze.ops` imports this package; the web service and the CLI go through `runze.ops`.
 """
 
-from runze.store import telemetry_models  # noqa: F401  (registers the telemetry tables, issue 9)
+from runze.store import (  # noqa: F401  (imported to register their tables on the metadata)
+    connections_models,  # issue 8: new connections
+    party_models,  # issue 8: party building
+    report_models,  # issue 8: monthly report inputs
+    telemetry_models,  # issue 9: telemetry
+)
 from runze.store.base import Base
 from runze.store.engine import make_engine, make_session_factory
 from runze.store.incidents import Incident, IncidentEntry
