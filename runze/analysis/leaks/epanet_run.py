@@ -69,8 +69,9 @@ class HourlyRecord:
 
 
 def run_hourly(net: Network, node_demand_m3h: np.ndarray, junction_ids: list[str],
-               sensors: dict[str, list[str]], leak_nodes: list[str], leak_coeff: np.ndarray) -> HourlyRecord:
-    """One EPS of `hours` = node_demand_m3h.shape[0] hourly periods.
+               sensors: dict[str, list[str]], leak_nodes: list[str], leak_coeff: np.ndarray,
+               step_s: int = 3600) -> HourlyRecord:
+    """One EPS of `hours` (periods of `step_s`, an hour by default) = node_demand_m3h.shape[0] hourly periods.
 
     node_demand_m3h: (hours, n_junctions) demand of every junction; leak_coeff: (hours, n_leaks) emitter
     coefficient in m³/h per m^0.5 of each leak node at each hour (0 = not leaking).
@@ -79,8 +80,8 @@ def run_hourly(net: Network, node_demand_m3h: np.ndarray, junction_ids: list[str
     hours = node_demand_m3h.shape[0]
     ph = _open(net)
     try:
-        for key, value in ((en.DURATION, (hours - 1) * 3600), (en.HYDSTEP, 3600), (en.PATTERNSTEP, 3600),
-                           (en.PATTERNSTART, 0), (en.REPORTSTEP, 3600), (en.REPORTSTART, 0)):
+        for key, value in ((en.DURATION, (hours - 1) * step_s), (en.HYDSTEP, step_s), (en.PATTERNSTEP, step_s),
+                           (en.PATTERNSTART, 0), (en.REPORTSTEP, step_s), (en.REPORTSTART, 0)):
             en.settimeparam(ph, key, int(value))
         mean = node_demand_m3h.mean(axis=0)
         for j, jid in enumerate(junction_ids):
@@ -109,12 +110,12 @@ def run_hourly(net: Network, node_demand_m3h: np.ndarray, junction_ids: list[str
         en.initH(ph, 0)
         t_next = 0
         while True:
-            h = min(t_next // 3600, hours - 1)
+            h = min(t_next // step_s, hours - 1)
             for m, i in enumerate(k_idx):  # emitters as scheduled for this hour
                 en.setnodevalue(ph, i, en.EMITTER, float(leak_coeff[h, m]))
             t = en.runH(ph)
-            if t % 3600 == 0 and t // 3600 < hours:
-                r = t // 3600
+            if t % step_s == 0 and t // step_s < hours:
+                r = t // step_s
                 rec.pressure[r] = [en.getnodevalue(ph, i, en.PRESSURE) for i in p_idx]
                 rec.flow[r] = [en.getlinkvalue(ph, i, en.FLOW) for i in f_idx]
                 rec.level[r] = np.array([en.getnodevalue(ph, i, en.HEAD) for i in l_idx]) - l_elev
@@ -127,6 +128,12 @@ def run_hourly(net: Network, node_demand_m3h: np.ndarray, junction_ids: list[str
         return rec
     finally:
         _close(ph)
+
+
+def run_hourly_fine(net: Network, node_demand: np.ndarray, junction_ids: list[str], sensors: dict[str, list[str]],
+                    step_s: int) -> HourlyRecord:
+    """The same run at a short hydraulic step and no leaks (the reference for the interpolation check)."""
+    return run_hourly(net, node_demand, junction_ids, sensors, [], np.zeros((node_demand.shape[0], 0)), step_s)
 
 
 def mean_pressures(net: Network, hours: int = 24) -> dict[str, float]:

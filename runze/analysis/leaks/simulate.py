@@ -194,14 +194,36 @@ class GeneratedData:
     leak_flow_hourly: np.ndarray
 
 
-def generate(net: Network, layout: SensorLayout, cfg: GeneratorConfig, progress=None) -> GeneratedData:
+def fixed_leaks(net: Network, rows: list[dict], mean_p: dict[str, float], cfg: GeneratorConfig,
+                start: pd.Timestamp) -> pd.DataFrame:
+    """A given schedule instead of a drawn one: rows {pipe, start_h, hours, kind, peak_m3h} (tests, what-ifs)."""
+    out = []
+    for r in rows:
+        pipe = net.pipes[r["pipe"]]
+        node = pipe.node2 if pipe.node2 in net.junctions else pipe.node1
+        coeff = r["peak_m3h"] / np.sqrt(max(mean_p.get(node, 20.0), 1.0))
+        t0 = int(r["start_h"] * 3600) // STEP_S * STEP_S
+        out.append({"pipe": pipe.id, "node": node, "start_s": t0,
+                    "end_s": min(cfg.days * 86400, t0 + int(r["hours"] * 3600)), "kind": r["kind"],
+                    "peak_m3h": r["peak_m3h"], "coeff": coeff,
+                    "area_mm2": round(coeff / 3600.0 / (cfg.cd * np.sqrt(2 * G)) * 1e6, 3)})
+    df = pd.DataFrame(out)
+    df["start"] = (start + pd.to_timedelta(df["start_s"], unit="s")).dt.strftime("%Y-%m-%d %H:%M:%S")
+    df["end"] = (start + pd.to_timedelta(df["end_s"], unit="s")).dt.strftime("%Y-%m-%d %H:%M:%S")
+    return df
+
+
+def generate(net: Network, layout: SensorLayout, cfg: GeneratorConfig, progress=None,
+             leak_rows: list[dict] | None = None) -> GeneratedData:
     rng = np.random.default_rng(cfg.seed)
     start = pd.Timestamp(cfg.start)
     hours = cfg.days * 24 + 1
     n_steps = cfg.days * 288
     base = hourly_base_demand(net, hours)
     demand = stochastic_demand(base, rng, cfg, start)
-    leaks = draw_leaks(net, rng, cfg, mean_pressures(net), start)
+    mean_p = mean_pressures(net)
+    leaks = (fixed_leaks(net, leak_rows, mean_p, cfg, start) if leak_rows is not None
+             else draw_leaks(net, rng, cfg, mean_p, start))
     sensors = {k: list(layout.of_kind(k).values()) for k in ("pressure", "flow", "level", "demand")}
     junctions = list(net.junctions)
     zero = np.zeros((hours, len(leaks)))
