@@ -137,7 +137,7 @@ def whatif_cmd(
     levels: str | None = typer.Option(None, "--levels", help="实测水位 measured tank levels T1=3.2,T2=4"),
     no_plan: bool = typer.Option(False, "--no-plan", help="只模拟 what-if only"),
     max_evals: int = typer.Option(120, "--max-evals", help="方案搜索的最多水力计算次数"),
-    budget: float = typer.Option(35.0, "--budget", help="方案搜索时间上限 search time budget, s"),
+    budget: float = typer.Option(30.0, "--budget", help="方案搜索时间上限 search time budget, s"),
     blocks: int = typer.Option(3, "--blocks", help="调度分段数 time blocks of the plan"),
     solver: str = typer.Option("auto", "--solver", help="auto | runze | epanet"),
 ) -> None:
@@ -170,7 +170,7 @@ def scenario_cmd(
     json_out: Path | None = typer.Option(None, "--json"),
     html_out: Path | None = typer.Option(None, "--html"),
     max_evals: int = typer.Option(120, "--max-evals"),
-    budget: float = typer.Option(35.0, "--budget"),
+    budget: float = typer.Option(30.0, "--budget"),
     blocks: int = typer.Option(3, "--blocks"),
 ) -> None:
     """规划情景 Planning what-ifs: commissioning plant 4, a plant closed for maintenance, a hot day (+30 %)."""

@@ -84,7 +84,7 @@ def valve_candidates(whatif: WhatIf, run, k: int = N_VALVE_CANDIDATES) -> list[s
 class Optimiser:
     """Coordinate search over the dispatch decision vector; `optimise()` -> (plan, metrics, log)."""
 
-    def __init__(self, whatif: WhatIf, n_blocks: int = 3, max_evals: int = 120, time_budget_s: float = 35.0,
+    def __init__(self, whatif: WhatIf, n_blocks: int = 3, max_evals: int = 120, time_budget_s: float = 30.0,
                  progress: Callable[[str, float], None] | None = None) -> None:
         self.w = whatif
         self.blocks = make_blocks(whatif.hours, n_blocks)

@@ -64,7 +64,7 @@ def _capacity_balance(w: WhatIf) -> dict[str, Any]:
 
 
 def analyse(network: Network, event: Event, start_s: int, hours: int, *, optimise: bool = True,
-            n_blocks: int = 3, max_evals: int = 120, time_budget_s: float = 35.0, solver: str | None = None,
+            n_blocks: int = 3, max_evals: int = 120, time_budget_s: float = 30.0, solver: str | None = None,
             levels: dict[str, float] | None = None, progress: Progress | None = None) -> dict[str, Any]:
     say = progress or (lambda _m, _f: None)
     t0 = time.perf_counter()
@@ -157,15 +157,25 @@ def verdict(no_action: dict[str, Any], plan: dict[str, Any], balance: dict[str, 
                  if p["event_cap_m3h"] - p["max_output_m3h"] > 0.1 * max(p["event_cap_m3h"], 1.0)}
         cut_u = "—" if v["unmet_cut"] is None else f"{v['unmet_cut']:.0%}"
         cut_c = "—" if v["customer_hours_cut"] is None else f"{v['customer_hours_cut']:.0%}"
-        v["zh"] = (f"方案使缺水量减少 {cut_u}、低压户时减少 {cut_c}，未达一半：总量够用（水厂 "
-                   f"{balance['plant_capacity_m3']:.0f} m³ + 调蓄 {balance['usable_storage_m3']:.0f} m³ ≥ 需水 "
-                   f"{balance['required_m3']:.0f} m³），但受输水能力限制：{', '.join(capped) or '—'} 已达产能上限，"
-                   f"其余水厂富余 {spare} m³/h 送不到缺水区。")
-        v["en"] = (f"The plan cuts unmet demand by {cut_u} and customer-hours below service by {cut_c}, less than "
-                   f"half: the volume is there (plants {balance['plant_capacity_m3']:.0f} m³ + storage "
-                   f"{balance['usable_storage_m3']:.0f} m³ ≥ {balance['required_m3']:.0f} m³) but transfer limits "
-                   f"bind: {', '.join(capped) or '—'} at capacity while spare capacity {spare} m³/h cannot reach "
-                   "the area short of water through the mains.")
+        head_zh = f"方案使缺水量减少 {cut_u}、低压户时减少 {cut_c}，未达一半："
+        head_en = f"The plan cuts unmet demand by {cut_u} and customer-hours below service by {cut_c}, less than half: "
+        if not spare:
+            v["zh"] = head_zh + (f"剩余各水厂 ({', '.join(capped)}) 高峰时均已满负荷，共 {balance['plant_capacity_m3h']:.0f}"
+                                 f" m³/h，高峰需水 {balance['peak_hour_demand_m3h']:.0f} m³/h，调蓄 "
+                                 f"{balance['usable_storage_m3']:.0f} m³ 不足以补齐高峰缺口。")
+            v["en"] = head_en + (f"every remaining plant ({', '.join(capped)}) runs at capacity at the peak, "
+                                 f"{balance['plant_capacity_m3h']:.0f} m³/h against a peak of "
+                                 f"{balance['peak_hour_demand_m3h']:.0f} m³/h, and {balance['usable_storage_m3']:.0f}"
+                                 " m³ of usable storage cannot fill the gap.")
+            v["kind"] = "peak_capacity_short"
+            return v
+        v["zh"] = head_zh + (f"总量够用（水厂 {balance['plant_capacity_m3']:.0f} m³ + 调蓄 "
+                             f"{balance['usable_storage_m3']:.0f} m³ ≥ 需水 {balance['required_m3']:.0f} m³），但受输水"
+                             f"能力限制：{', '.join(capped) or '—'} 已达产能上限，其余水厂富余 {spare} m³/h 送不到缺水区。")
+        v["en"] = head_en + (f"the volume is there (plants {balance['plant_capacity_m3']:.0f} m³ + storage "
+                             f"{balance['usable_storage_m3']:.0f} m³ ≥ {balance['required_m3']:.0f} m³) but transfer "
+                             f"limits bind: {', '.join(capped) or '—'} at capacity while spare capacity {spare} m³/h "
+                             "cannot reach the area short of water through the mains.")
         v["kind"] = "transfer_limited"
     return v
 
@@ -180,6 +190,7 @@ def scenario(network: Network, kind: str, plant: str | None = None, start_s: int
         event = build_event(network, plant=p4["id"], capacity=0.0)
         event.label = f"{p4.get('name', p4['id'])} 投产前 before commissioning (out of service)"
         res = analyse(network, event, start_s, hours, optimise=False, **kwargs)
+        res["verdict"] = commission_verdict(res, p4)
         res["scenario"] = {"kind": kind, "plant": p4["id"],
                            "before": "no_action (plant not in service)", "after": "normal (plant in service)",
                            "zh": f"{p4.get('name')}投产前后对比：before = 未投产，after = 投产（正常运行）",
@@ -196,3 +207,26 @@ def scenario(network: Network, kind: str, plant: str | None = None, start_s: int
     res = analyse(network, event, start_s, hours, **kwargs)
     res["scenario"] = {"kind": kind, "plant": plant}
     return res
+
+
+def commission_verdict(res: dict[str, Any], plant: dict[str, Any]) -> dict[str, Any]:
+    """Before (plant out) against after (normal): pressures, shortfall and which DMAs change main source."""
+    before, after = res["no_action"], res["normal"]
+    zb = {z["id"]: z for z in res["sources"]["no_action"]["zones"]}
+    changed = [z["id"] for z in res["sources"]["normal"]["zones"]
+               if z["id"] in zb and z["main_source"] != zb[z["id"]]["main_source"]]
+    served = [z["id"] for z in res["sources"]["normal"]["zones"] if (z["shares"].get(plant["id"]) or 0) >= 0.2]
+    name = plant.get("name", plant["id"])
+    return {"kind": "commission", "unmet_cut": _cut(before["unmet_demand_m3"], after["unmet_demand_m3"]),
+            "customer_hours_cut": _cut(before["customer_hours_below_service"], after["customer_hours_below_service"]),
+            "zones_changing_main_source": changed, "zones_served_20pct": served,
+            "zh": (f"{name}投产前：缺水 {before['unmet_demand_m3']:.0f} m³、低压户时 "
+                   f"{before['customer_hours_below_service']:.0f}、最低压力 {before['min_pressure_m']:.1f} m；投产后："
+                   f"缺水 {after['unmet_demand_m3']:.0f} m³、低压户时 {after['customer_hours_below_service']:.0f}、最低压力 "
+                   f"{after['min_pressure_m']:.1f} m。主供水厂改变的分区：{', '.join(changed) or '无'}；"
+                   f"该厂供水 ≥ 20 % 的分区：{', '.join(served) or '无'}。"),
+            "en": (f"Before {plant['id']}: unmet {before['unmet_demand_m3']:.0f} m³, customer-hours below 14 m "
+                   f"{before['customer_hours_below_service']:.0f}, min pressure {before['min_pressure_m']:.1f} m; after: "
+                   f"unmet {after['unmet_demand_m3']:.0f} m³, {after['customer_hours_below_service']:.0f} "
+                   f"customer-hours, min {after['min_pressure_m']:.1f} m. DMAs whose main plant changes: "
+                   f"{', '.join(changed) or 'none'}; DMAs taking ≥ 20 % from it: {', '.join(served) or 'none'}.")}
