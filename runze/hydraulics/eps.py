@@ -190,7 +190,7 @@ class Simulation:
         if self.controls is not None:
             tstep = self.controls.time_to_next(st, htime, tstep)
         if self.rules is not None and self.rules.n:
-            tstep = self.rules.rule_time_step(st, htime, tstep)
+            tstep = self.rules.rule_time_step(st, htime, tstep, tank_levels)
         else:
             tank_levels(c, st, tstep)
         return tstep
