@@ -39,7 +39,8 @@ ROLE_LABELS = {
 }
 
 READ_ACTIONS = frozenset({"auth:me", "workorders:read", "crews:read", "incidents:read", "networks:read",
-                          "telemetry:read"})
+                          "analysis:read", "telemetry:read"})  # analysis:read: map, simulation, overview (dashboard)
+READ_ACTIONS = READ_ACTIONS | {"connections:read", "party:read", "reports:read"}  # issue 8
 ACTIONS = frozenset(
     READ_ACTIONS
     | {
@@ -55,7 +56,12 @@ ACTIONS = frozenset(
         "incidents:log",
         "networks:import",
         "audit:read",
+        "outage:plan",  # dashboard: plan a shut-off on a pipe (runze.analysis.isolation)
+        "dispatch:whatif",  # dashboard: run a dispatch what-if (runze.analysis.dispatch)
         "alarms:manage",  # acknowledge and link telemetry alarms (issue 9)
+        "connections:manage",  # 报装 applications and their steps (issue 8)
+        "party:manage",  # branches, members, posts, activities, competitions (issue 8)
+        "party:log",  # members on work orders and incidents, vanguard call-outs (issue 8)
     }
 )
 
@@ -71,12 +77,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         "workorders:dispatch",
         "incidents:manage",
         "incidents:log",
+        "outage:plan",
+        "dispatch:whatif",
         "alarms:manage",
+        "party:log",
     },
-    "network_engineer": READ_ACTIONS | {"workorders:create", "networks:import", "incidents:log"},
-    "crew": READ_ACTIONS | {"workorders:transition", "workorders:progress", "incidents:log"},
-    "customer_service": READ_ACTIONS | {"workorders:create", "incidents:log"},
-    "party_secretary": READ_ACTIONS | {"crews:manage", "audit:read"},
+    "network_engineer": READ_ACTIONS | {"workorders:create", "networks:import", "incidents:log", "outage:plan",
+                                        "dispatch:whatif"},
+    "crew": READ_ACTIONS | {"workorders:transition", "workorders:progress", "incidents:log", "party:log"},
+    "customer_service": READ_ACTIONS | {"workorders:create", "incidents:log", "connections:manage"},
+    "party_secretary": READ_ACTIONS | {"crews:manage", "audit:read", "party:manage", "party:log"},
     "viewer": READ_ACTIONS,
 }
 assert set(PERMISSIONS) == set(ROLES) and all(a <= ACTIONS for a in PERMISSIONS.values())

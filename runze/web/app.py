@@ -15,7 +15,7 @@ import runze
 from runze.ops.database import Database, open_database
 from runze.settings import Settings, get_settings
 from runze.web import errors
-from runze.web.routes import ROUTERS
+from runze.web.routes import ROUTERS, ui
 
 API_PREFIX = "/api"
 
@@ -42,4 +42,5 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    ui.install(app)  # the dashboard at / (static files, outside the API)
     return app

@@ -9,7 +9,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from runze.web.routes import audit, auth, crews, health, incidents, networks, telemetry, users, workorders
+from runze.web.routes import (
+    analysis_dispatch,
+    analysis_network,
+    analysis_outage,
+    audit,
+    auth,
+    crews,
+    health,
+    incidents,
+    networks,
+    telemetry,
+    users,
+    workorders,
+)
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -21,5 +34,13 @@ ROUTERS: list[APIRouter] = [
     networks.router,
     audit.router,
     telemetry.router,
+    analysis_network.router,  # dashboard: map, simulation, overview (issue 10)
+    analysis_outage.router,
+    analysis_dispatch.router,
     # analyses mount here: simulate.router, dispatch.router, outage.router, leaks.router
 ]
+
+# issue 8: 报装 / 获得用水, 党建+业务, the monthly report
+from runze.web.routes import connections, party, reports  # noqa: E402
+
+ROUTERS += [connections.router, party.router, reports.router]
