@@ -78,7 +78,7 @@ def _rosters(session: Session) -> tuple[dict[int, list[CrewMember]], dict[int, i
     for member in session.scalars(select(CrewMember)):
         crews[member.crew_id].append(member)
     linked = dict(session.execute(select(PartyMember.crew_member_id, PartyMember.id).where(
-        PartyMember.crew_member_id.is_not(None), PartyMember.is_active.is_(True))).tuples().all())
+        PartyMember.crew_member_id.is_not(None), PartyMember.is_active.is_(True))).all())
     return crews, linked
 
 
@@ -104,7 +104,7 @@ def member_points(session: Session, month: str) -> list[dict[str, Any]]:
         members |= {p.member_id for p in extra.get(wo.id, [])}
         for member_id in members:
             earned[member_id][reason] += POINTS[reason]
-    names = dict(session.execute(select(PartyMember.id, PartyMember.name)).tuples().all())
+    names = dict(session.execute(select(PartyMember.id, PartyMember.name)).all())
     table = [{"member_id": m, "name": names.get(m, str(m)), "points": sum(r.values()), "by_reason": dict(r)}
              for m, r in earned.items()]
     return sorted(table, key=lambda row: (-row["points"], row["member_id"]))
@@ -150,7 +150,7 @@ def monthly_party_report(session: Session, month: str) -> dict[str, Any]:
     for a in activities:
         by_kind[a.kind] += 1
     att = session.execute(select(ActivityAttendance.status, func.count()).join(PartyActivity).where(
-        PartyActivity.held_at >= start, PartyActivity.held_at < end).group_by(ActivityAttendance.status)).tuples().all()
+        PartyActivity.held_at >= start, PartyActivity.held_at < end).group_by(ActivityAttendance.status)).all()
     attendance = dict(att)
     invited = sum(attendance.values())
     incidents = list(session.scalars(select(Incident.id).where(Incident.started_at >= start,

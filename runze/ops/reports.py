@@ -210,3 +210,20 @@ def monthly_report(session: Session, month: str, *, options: ReportOptions | Non
     return {"month": month, "generated_at": (now or datetime.now(UTC)).isoformat(), "headline": headline,
             "warnings": warnings, "water": water, "pressure": pressure, "turbidity": turbidity, "repairs": repairs,
             "connections": conn, "party": party}
+
+
+def jsonable(value: Any) -> Any:
+    """JSON-safe copy: numpy scalars to Python, tuples to lists, datetimes to ISO, NaN/inf to None."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
