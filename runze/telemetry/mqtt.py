@@ -186,3 +186,20 @@ def publish_readings(broker: str, readings: list[tuple[str, dict]], *, prefix: s
     finally:
         client.disconnect()
         client.loop_stop()
+
+
+def forget_session(broker: str, client_id: str) -> None:
+    """Ask the broker to drop a persistent session (subscription and queued messages) of ``client_id``."""
+    host, port = parse_broker(broker)
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = 0
+    client.connect(host, port, keepalive=10, clean_start=True, properties=props)
+    client.loop_start()
+    try:
+        deadline = time.monotonic() + 5.0
+        while not client.is_connected() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        client.disconnect()
+        client.loop_stop()
