@@ -146,6 +146,8 @@ def render_html(result: dict[str, Any], network: Network) -> str:
              f"<p><b>{TEXT['event']}:</b> {e(result['event']['label'])} &nbsp; <b>{TEXT['window']}:</b> "
              f"{e(result['window']['start'])} + {result['window']['hours']} h "
              f"({e(str(result['window']['state']))})</p>",
+             (f"<p><b>情景 Scenario:</b> {e(result['scenario'].get('zh', result['scenario']['kind']))}<br>"
+              f"{e(result['scenario'].get('en', ''))}</p>" if result.get("scenario") else ""),
              f"<p class='verdict'><b>{TEXT['verdict']}:</b> {e(result['verdict']['zh'])}<br>"
              f"{e(result['verdict']['en'])}</p>", f"<h2>{TEXT['summary']}</h2>"]
     rows = [[TEXT[k], m["unmet_demand_m3"], m["customer_hours_below_service"], m["customer_hours_no_water"],

@@ -25,6 +25,7 @@ from runze.network.model import Network
 Progress = Callable[[str, float], None]
 HOT_DAY_FACTOR = 1.3
 SCENARIOS = ("commission-plant4", "maintenance", "hot-day")
+DEADLINE_RESERVE_S = 6.0  # verifying run + 3 traces + report, measured 2-4 s on the demo city
 
 
 def _sources(w: WhatIf, run, spin_mix, normal: bool) -> dict[str, Any]:
@@ -65,7 +66,11 @@ def _capacity_balance(w: WhatIf) -> dict[str, Any]:
 
 def analyse(network: Network, event: Event, start_s: int, hours: int, *, optimise: bool = True,
             n_blocks: int = 3, max_evals: int = 120, time_budget_s: float = 30.0, solver: str | None = None,
-            levels: dict[str, float] | None = None, progress: Progress | None = None) -> dict[str, Any]:
+            levels: dict[str, float] | None = None, progress: Progress | None = None,
+            deadline_s: float | None = 50.0) -> dict[str, Any]:
+    """deadline_s: the whole analysis should answer within it; the plan search gets what is left after the
+    runs before it, less a reserve for the verifying run, the tracing and the report (a busy machine then gets
+    a plan found with fewer runs rather than a late answer)."""
     say = progress or (lambda _m, _f: None)
     t0 = time.perf_counter()
     timing: dict[str, float] = {}
@@ -85,7 +90,10 @@ def analyse(network: Network, event: Event, start_s: int, hours: int, *, optimis
     t1 = time.perf_counter()
     log = None
     if optimise:
-        opt = Optimiser(w, n_blocks=n_blocks, max_evals=max_evals, time_budget_s=time_budget_s,
+        budget = time_budget_s
+        if deadline_s is not None:
+            budget = max(3.0, min(budget, deadline_s - (t1 - t0) - DEADLINE_RESERVE_S))
+        opt = Optimiser(w, n_blocks=n_blocks, max_evals=max_evals, time_budget_s=budget,
                         progress=lambda m, f: say(m, 0.10 + 0.75 * f))
         plan, _, log = opt.optimise(base_run)
     else:
