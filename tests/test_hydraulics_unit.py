@@ -86,11 +86,10 @@ def test_backends_agree(backend):
     np.testing.assert_allclose(res.node["head"].to_numpy(), ref.node["head"].to_numpy(), atol=1e-6)
 
 
-@pytest.mark.parametrize("name,pda,head_tol", [("Net3", False, 1e-5), ("Net1", True, 1e-5), ("ky10", False, 1e-3)])
+@pytest.mark.parametrize("name,pda,head_tol", [("Net3", False, 1e-5), ("Net1", True, 1e-5), ("Net6", False, 1e-4)])
 def test_compiled_kernels_equal_numpy_reference(name, pda, head_tol):
-    """The numba passes and the numpy reference implementation give the same solution.  ky10 has zones behind
-    closed PRVs whose heads are fixed only by EPANET's 1e-8 closed-link conductance; there any two solvers
-    differ by up to ~0.5 mm, hence its looser head tolerance."""
+    """The numba passes and the numpy reference implementation give the same solution (Net6: PRVs, 124 tank
+    controls).  ky10 is not used here: its dead pocket behind PRV ~@RV-4 makes statuses depend on rounding."""
     path = NET1.parent / f"{name}.inp"
     a = rh.simulate(path, duration=6 * 3600, pda=pda, fast=True, accuracy=1e-6)
     b = rh.simulate(path, duration=6 * 3600, pda=pda, fast=False, backend="splu", accuracy=1e-6)

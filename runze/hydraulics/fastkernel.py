@@ -86,7 +86,9 @@ def new_link_flows(nj, n1, n2, p, y, h, q, status, relax, is_hp, node_demand):
         a = n1[k]
         b = n2[k]
         dq = (y[k] - p[k] * (h[a] - h[b])) * relax
-        if is_hp[k] and dq > q[k]:
+        # EPANET halves the change when a constant-power pump's flow would go negative; a new flow within
+        # rounding noise of zero (|q - dq| < 1e-9 cfs) is not "negative" (see RQNOISE in solver.py)
+        if is_hp[k] and dq > q[k] + 1.0e-9:
             dq = q[k] / 2.0
         qk = q[k] - dq
         q[k] = qk

@@ -39,6 +39,9 @@ from runze.hydraulics.smatrix import Factor, MatrixPattern, SingularMatrix
 from runze.hydraulics.status import StatusRules
 
 PDA_QTOL = 0.0001  # cfs, EPANET's PDA demand convergence tolerance
+# A constant-power pump whose new flow is within this of zero (cfs) is not taken as reversing: the sign of a
+# flow of ~1e-13 cfs is rounding noise that differs between any two factorisations (ky10's pump ~@Pump-11).
+RQNOISE = 1.0e-9
 
 
 @dataclass
@@ -362,7 +365,7 @@ class Kernel:
             dq *= relax
         if self.hp_pumps.size:
             k = self.hp_pumps
-            over = dq[k] > st.Q[k]
+            over = dq[k] > st.Q[k] + RQNOISE
             dq[k] = np.where(over, st.Q[k] / 2.0, dq[k])
         st.Q -= dq
         qsum = float(np.abs(st.Q).sum())
