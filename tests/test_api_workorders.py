@@ -195,3 +195,25 @@ def test_incident_over_http(api):
     assert got["duration_s"] == 13 * 3600 and got["work_order_ids"] == [wo["id"]]
     assert got["entries"][0]["work_order_ids"] == [wo["id"]]
     assert api.as_role("viewer").get("/api/incidents", params={"status": "closed"}).json()["total"] == 1
+
+
+def test_a_request_that_fails_midway_leaves_nothing(api, monkeypatch):
+    from runze.ops import audit
+
+    d = api.as_role("dispatcher")
+    wo = d.post("/api/workorders", json={"kind": "meter_work", "title": "before"}).json()
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("lost the database connection")
+
+    monkeypatch.setattr(audit, "record", boom)  # fails after the change itself was flushed
+    for response in (d.post("/api/workorders", json={"kind": "meter_work", "title": "half"}),
+                     d.patch(f"/api/workorders/{wo['id']}", json={"title": "half", "version": 1}),
+                     d.post("/api/crews", json={"name": "半个班组"})):
+        assert response.status_code == 500
+        assert response.json()["error"]["code"] == "internal_error"
+        assert "lost the database" not in response.text  # no internals leak to the client
+    monkeypatch.undo()
+    listing = d.get("/api/workorders").json()
+    assert listing["total"] == 1 and listing["items"][0]["title"] == "before" and listing["items"][0]["version"] == 1
+    assert d.get("/api/crews").json()["total"] == 0
