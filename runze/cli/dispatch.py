@@ -94,6 +94,12 @@ def _write(result: dict[str, Any], net, json_path: Path | None, html_path: Path 
                                                  c=m["customer_hours_below_service"], d=m["customer_hours_no_water"]))
     for a in result["plan"].get("actions", []):
         console.print(f"  {a['time']}  {a['element']}  {a['setting']}  {a['text']}")
+    chk = result.get("epanet_check") or {}
+    for key in ("no_action", "plan"):
+        if key in chk:
+            m = chk[key]
+            console.print(f"  EPANET 2.3 复核 check {key}: unmet {m['unmet_demand_m3']:,.0f} m³, "
+                          f"customer-hours<14 m {m['customer_hours_below_service']:,.0f}")
     console.print(f"{result['verdict']['zh']}\n{result['verdict']['en']}")
     for n in result.get("notes", []):
         console.print(f"[yellow]{n}[/yellow]")
@@ -140,6 +146,8 @@ def whatif_cmd(
     budget: float = typer.Option(30.0, "--budget", help="方案搜索时间上限 search time budget, s"),
     blocks: int = typer.Option(3, "--blocks", help="调度分段数 time blocks of the plan"),
     solver: str = typer.Option("auto", "--solver", help="auto | runze | epanet"),
+    epanet_check: bool = typer.Option(True, "--epanet-check/--no-epanet-check",
+                                      help="无措施与方案再用 EPANET 2.3 复核 re-run both through EPANET 2.3"),
 ) -> None:
     """事件推演与调度方案 What-if of a supply event and the re-dispatch plan."""
     from runze.analysis.dispatch.events import EventError, build_event
@@ -154,7 +162,7 @@ def whatif_cmd(
         lv = _levels(levels)
         result = _run_with_progress(analyse, net, event, start_s, n_hours, optimise=not no_plan,
                                     n_blocks=blocks, max_evals=max_evals, time_budget_s=budget, solver=solver,
-                                    levels=lv)
+                                    levels=lv, epanet_check=epanet_check)
     except EventError as exc:
         _fail(str(exc))
     _write(result, net, json_out, html_out)

@@ -152,6 +152,12 @@ def render_html(result: dict[str, Any], network: Network) -> str:
              f"{e(result['verdict']['en'])}</p>", f"<h2>{TEXT['summary']}</h2>"]
     rows = [[TEXT[k], m["unmet_demand_m3"], m["customer_hours_below_service"], m["customer_hours_no_water"],
              m["min_pressure_m"]] for k, m in (("normal", nm), ("no_action", na), ("plan", pl))]
+    chk = result.get("epanet_check") or {}
+    for k in ("no_action", "plan"):
+        if k in chk:
+            m = chk[k]
+            rows.append([f"{TEXT[k]} (EPANET 2.3 复核 check)", m["unmet_demand_m3"], m["customer_hours_below_service"],
+                         m["customer_hours_no_water"], m["min_pressure_m"]])
     parts.append(_table(["", TEXT["unmet"], TEXT["cust_h"], TEXT["dry_h"], TEXT["min_p"]], rows))
     parts.append(f"<h2>{TEXT['actions']}</h2>")
     acts = pl.get("actions", [])

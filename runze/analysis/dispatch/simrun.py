@@ -81,7 +81,9 @@ def _run_epanet(net: Network) -> Run:
         write_inp(net, path, sidecar=False)
         ph = en.createproject()
         try:
-            en.open(ph, str(path), str(Path(tmp) / "dispatch.rpt"), "")
+            rpt = Path(tmp) / "dispatch.rpt"
+            en.open(ph, str(path), str(rpt), "")
+            en.setreport(ph, "STATUS YES")  # EPANET's warnings, read back below to tell benign ones apart
             o = net.options
             en.setdemandmodel(ph, en.PDA, o.minimum_pressure / units.pressure, o.required_pressure / units.pressure,
                               o.pressure_exponent)
@@ -117,11 +119,16 @@ def _run_epanet(net: Network) -> Run:
         finally:
             en.close(ph)
             en.deleteproject(ph)
+        lines = [ln.strip() for ln in rpt.read_text(errors="replace").splitlines() if "WARNING" in ln] \
+            if rpt.exists() else []
+    # an FCV production cap that does not bind is "open but cannot deliver flow": expected, not a problem
+    other = sorted({ln.split(" at ")[0] for ln in lines if "FCV" not in ln or "cannot deliver flow" not in ln})
     idx = pd.Index(times, name="time")
     head = pd.DataFrame(np.array(rows["head"]), index=idx, columns=node_ids)
     node = {"head": head, "pressure": head - elev * units.length,
             "demand": pd.DataFrame(np.array(rows["demand"]), index=idx, columns=node_ids)}
     link = {"flow": pd.DataFrame(np.array(rows["flow"]), index=idx, columns=link_ids),
             "status": pd.DataFrame(np.array(rows["status"]), index=idx, columns=link_ids)}
-    notes = [f"EPANET 在 {warned} 个时段给出警告 / EPANET warned in {warned} period(s)"] if warned else []
+    notes = ([f"EPANET 警告 / EPANET warned ({len(other)} kinds, {warned} periods): {'; '.join(other[:5])}"]
+             if other else [])
     return Run(node, link, "epanet", notes)
