@@ -112,7 +112,9 @@ class Results:
 def build_results(c: Compiled, raw: RawResults) -> Results:
     """Convert to SI and wrap in DataFrames (done once per run)."""
     idx = pd.Index(raw.times, name="time")
-    nodes, links = c.node_ids, c.link_ids
+    # column indexes built once and shared; arrays handed over without copies (they are ours alone)
+    nodes = pd.Index(c.node_ids, dtype=object)
+    links = pd.Index(c.link_ids, dtype=object)
     elev = c.elev
     head = raw.H * FT
     pressure = (raw.H - elev) * FT
@@ -133,20 +135,13 @@ def build_results(c: Compiled, raw: RawResults) -> Results:
         setting[:, pipes] = raw.setting[:, pipes] * FT
     setting[raw.setting == MISSING] = np.nan
     unfilled = np.isnan(raw.H[:, 0]) if raw.H.shape[1] else np.zeros(len(raw.times), bool)
-    status = pd.DataFrame(raw.status, index=idx, columns=links)
-    node = {
-        "head": pd.DataFrame(head, index=idx, columns=nodes),
-        "pressure": pd.DataFrame(pressure, index=idx, columns=nodes),
-        "demand": pd.DataFrame(demand, index=idx, columns=nodes),
-        "leak": pd.DataFrame(leak, index=idx, columns=nodes),
-    }
-    link = {
-        "flow": pd.DataFrame(q, index=idx, columns=links),
-        "velocity": pd.DataFrame(vel, index=idx, columns=links),
-        "headloss": pd.DataFrame(hl, index=idx, columns=links),
-        "status": status,
-        "setting": pd.DataFrame(setting, index=idx, columns=links),
-    }
+    def frame(a, cols):
+        return pd.DataFrame(a, index=idx, columns=cols, copy=False)
+
+    node = {"head": frame(head, nodes), "pressure": frame(pressure, nodes), "demand": frame(demand, nodes),
+            "leak": frame(leak, nodes)}
+    link = {"flow": frame(q, links), "velocity": frame(vel, links), "headloss": frame(hl, links),
+            "status": frame(raw.status, links), "setting": frame(setting, links)}
     ok = not any(w.kind in SEVERE for w in raw.warnings) and not unfilled.any()
     return Results(node=node, link=link, warnings=list(raw.warnings), ok=ok,
                    iterations=pd.Series(raw.iters, index=idx, name="iterations"), compiled=c,

@@ -432,18 +432,22 @@ class Kernel:
     def _hydsolve_fused(self, st: HydState, acc: float) -> SolveInfo:
         """The whole trial loop in one compiled call (no head-error/flow-change limits, no pressure switches)."""
         c = self.c
-        sym = self.factor._sym
-        r = self.rules
-        it, relerr, bad = fastkernel.hydsolve_nb(
-            c.nj, c.n1, c.n2, c.ltype, c.resist, c.km, c.diam, c.elev, c.hexp, c.pipes.size, self.slot,
-            self.pattern.diag_slot, c.pumps, c.ptype, c.pump_h0, c.pump_r, c.pump_n, c.pump_curve, c.curve_x,
-            c.curve_y, c.curve_n, c.valves, self.ctrl, self.is_hp_link, self.emitters, self.em_ke, c.qexp,
-            c.emit_backflow, c.pda, c.pmin, c.preq, c.pexp,
-            sym.ap, sym.ai, sym.lp, sym.rp, sym.rj, sym.rpos, sym.li, sym.lx, sym.d, sym.y, sym.perm, sym.x,
-            st.H, st.Q, st.status, st.setting, st.E, st.D, st.Dfull, st.node_demand, self.P, self.Y, self.skip,
-            self._data, self._f, self._xflow,
-            r.prv_psv, r.pump_of_link, r.pump_hmax, r.pump_is_hp, r.tank_of_node, c.tank_hmin, c.tank_hmax,
-            c.tank_overflow, c.trials, c.extra_iter, c.check_freq, c.max_check, c.damp_limit, acc, c.accuracy)
+        # the argument tuple only changes when the state object does (its arrays are updated in place)
+        if getattr(self, "_fused_state", None) is not st:
+            sym = self.factor._sym
+            r = self.rules
+            self._fused_args = (
+                c.nj, c.n1, c.n2, c.ltype, c.resist, c.km, c.diam, c.elev, c.hexp, c.pipes.size, self.slot,
+                self.pattern.diag_slot, c.pumps, c.ptype, c.pump_h0, c.pump_r, c.pump_n, c.pump_curve, c.curve_x,
+                c.curve_y, c.curve_n, c.valves, self.ctrl, self.is_hp_link, self.emitters, self.em_ke, c.qexp,
+                c.emit_backflow, c.pda, c.pmin, c.preq, c.pexp,
+                sym.ap, sym.ai, sym.lp, sym.rp, sym.rj, sym.rpos, sym.li, sym.lx, sym.d, sym.y, sym.perm, sym.x,
+                st.H, st.Q, st.status, st.setting, st.E, st.D, st.Dfull, st.node_demand, self.P, self.Y, self.skip,
+                self._data, self._f, self._xflow,
+                r.prv_psv, r.pump_of_link, r.pump_hmax, r.pump_is_hp, r.tank_of_node, c.tank_hmin, c.tank_hmax,
+                c.tank_overflow, c.trials, c.extra_iter, c.check_freq, c.max_check, c.damp_limit)
+            self._fused_state = st
+        it, relerr, bad = fastkernel.hydsolve_nb(*self._fused_args, acc, c.accuracy)
         st.node_demand[: c.nj] = st.D + st.E
         maxtrials = c.trials + (c.extra_iter if c.extra_iter > 0 else 0)
         if bad >= 0:
