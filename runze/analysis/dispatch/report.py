@@ -93,9 +93,10 @@ def _figures(result: dict[str, Any], network: Network) -> dict[str, str]:
         a.grid(alpha=0.3)
     figs["timeline"] = _png(fig)
     fig, ax = plt.subplots(figsize=(12, 3.4))
-    for t in network.tanks:
-        ax.plot(x, [h["tank_level_m"][t] for h in na["hourly"]], "--", label=f"{t} no action")
-        ax.plot(x, [h["tank_level_m"][t] for h in pl["hourly"]], "-", label=f"{t} plan")
+    for k, t in enumerate(network.tanks):
+        colour = f"C{k}"  # one colour per tank: dashed no action, solid plan
+        ax.plot(x, [h["tank_level_m"][t] for h in na["hourly"]], "--", color=colour, label=f"{t} no action")
+        ax.plot(x, [h["tank_level_m"][t] for h in pl["hourly"]], "-", color=colour, label=f"{t} plan")
         ax.axhline(network.tanks[t].min_level, color="grey", lw=0.6)
     ax.set_xticks(x, clocks, rotation=60, fontsize=7)
     ax.set_title("Tank levels (m); grey: minimum level")
