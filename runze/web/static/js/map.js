@@ -7,13 +7,20 @@ const CLASSES = {
   pressure: { unit: "MPa", edges: [0.14, 0.2, 0.28, 0.35, 0.45], digits: 2 },
   flow: { unit: "L/s", edges: [1, 5, 20, 50, 150], digits: 0 },
   velocity: { unit: "m/s", edges: [0.1, 0.3, 0.6, 1.0, 1.5], digits: 1 },
+  dn: { unit: "mm", edges: [150, 200, 300, 500, 800], digits: 0, prefix: "DN" },
 };
 const COLOURS = ["#ff4d4f", "#fadb14", "#52c41a", "#13c2c2", "#1677ff", "#9254de"];
+const DN_COLOURS = ["#5b7089", "#7f97b5", "#40a9ff", "#13c2c2", "#fadb14", "#ff7a45"];
 const DMA_FILL = ["#1f3b5c", "#2b3f2a", "#3d2f4a", "#4a3a22", "#213f44", "#442a2a"];
 
 function label(quantity, k) {
   const { edges, unit, digits } = CLASSES[quantity];
   const f = (v) => v.toFixed(digits);
+  if (quantity === "dn") {
+    if (k === 0) return `< DN${edges[0]}`;
+    if (k === edges.length) return `≥ DN${edges[edges.length - 1]}`;
+    return `DN${edges[k - 1]}–${edges[k] - 1}`;
+  }
   if (k === 0) return `< ${f(edges[0])} ${unit}`;
   if (k === edges.length) return `≥ ${f(edges[edges.length - 1])} ${unit}`;
   return `${f(edges[k - 1])}–${f(edges[k])} ${unit}`;
@@ -33,7 +40,8 @@ export function createNetworkMap(el, geo, sim, { onPipeClick } = {}) {
   }
   const xs = N.x, ys = N.y;
   const bbox = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
-  const state = { quantity: "pressure", hour: 8, highlight: null, seriesLinks: {} };
+  // without a simulation (what-if and outage maps) pipes are coloured by diameter, never by made-up values
+  const state = { quantity: sim ? "pressure" : "dn", hour: 8, highlight: null, seriesLinks: {} };
 
   function axes() { // equal scale on both axes: pad the shorter side to the element's aspect ratio
     const w = el.clientWidth || 800, h = el.clientHeight || 600;
@@ -47,6 +55,7 @@ export function createNetworkMap(el, geo, sim, { onPipeClick } = {}) {
 
   function linkValues(hour) {
     const q = state.quantity; const out = new Float64Array(nLinks);
+    if (q === "dn") { for (let i = 0; i < nLinks; i++) out[i] = L.dn_mm[i]; return out; }
     if (!sim) return out;
     const row = Math.min(hour, sim.times_s.length - 1);
     if (q === "pressure") {
@@ -80,7 +89,7 @@ export function createNetworkMap(el, geo, sim, { onPipeClick } = {}) {
         state.seriesLinks[id] = g[part + "Idx"];
         series.push({ id, name, type: "lines", coordinateSystem: "cartesian2d", polyline: true, large: true,
           largeThreshold: 200, silent: false, data: g[part], z: part === "thick" ? 4 : 3,
-          lineStyle: { color: COLOURS[k], width, opacity: 0.9 } });
+          lineStyle: { color: (state.quantity === "dn" ? DN_COLOURS : COLOURS)[k], width, opacity: 0.9 } });
       }
     });
     state.seriesLinks["pipes-closed"] = closedIdx;

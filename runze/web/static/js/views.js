@@ -34,12 +34,17 @@ async function alarmPaths() {
 }
 
 function alarmItems(data) { return Array.isArray(data) ? data : data.items || []; }
-const isOpenAlarm = (a) => !["cleared", "closed", "acknowledged", "resolved"].includes(a.status) && !a.acknowledged_at;
+// needing attention: raised and not acknowledged, or cleared before anyone acknowledged it
+const isOpenAlarm = (a) => ["raised", "cleared_unacknowledged"].includes(a.status) && !a.acknowledged_at;
+async function openAlarmCount(path) {
+  const page = await api(`${path}?status=attention&limit=1`);
+  return Array.isArray(page) ? page.filter(isOpenAlarm).length : page.total;
+}
 
 async function overview(root) {
   const [ov, openWo, paths] = await Promise.all([cached("/api/analysis/overview"), openWorkOrders(), alarmPaths()]);
   let alarms = null;
-  if (paths.list) { try { alarms = alarmItems(await api(paths.list)).filter(isOpenAlarm).length; } catch { alarms = null; } }
+  if (paths.list) { try { alarms = await openAlarmCount(paths.list); } catch { alarms = null; } }
   const nrw = ov.nrw ? ov.nrw.nrw_fraction * 100 : null;
   root.innerHTML = `<h2>${t("overview")} <span class="tag">${esc(ov.name)}</span></h2>
   <div class="cards">
@@ -120,11 +125,11 @@ async function alarmsView(root, { me }) {
   const paths = await alarmPaths();
   if (!paths.list) { unavailable(root, "alarms", "GET /api/.../alarms"); return; }
   const draw = async () => {
-    const items = alarmItems(await api(paths.list));
+    const items = alarmItems(await api(`${paths.list}?limit=100`));
     const mayAck = paths.ack && me.permissions.some((a) => /alarm/.test(a) && /ack|manage|write/.test(a));
-    root.innerHTML = `<h2>${t("alarms")}</h2><div class="panel"><table data-testid="alarms-table"><thead><tr><th>ID</th><th>${t("kind")}</th><th>${t("status")}</th><th>${t("title")}</th><th>${t("reported")}</th><th></th></tr></thead><tbody>
-    ${items.map((a) => `<tr data-alarm="${esc(a.id)}"><td>${esc(a.code || a.alarm_id || a.id)}</td><td>${esc(a.rule_id || a.kind || "")} ${esc(a.sensor_id || "")}</td><td data-testid="alarm-status">${esc(a.status)}</td>
-      <td>${esc(pick(a.message) || a.message_zh || "")}</td><td>${esc((a.raised_at || a.started_at || a.created_at || "").replace("T", " ").slice(0, 16))}</td>
+    root.innerHTML = `<h2>${t("alarms")} <span class="tag" data-testid="alarms-open">${items.filter(isOpenAlarm).length}</span></h2><div class="panel"><table data-testid="alarms-table"><thead><tr><th>ID</th><th>${t("kind")}</th><th>${t("status")}</th><th>${t("title")}</th><th>${t("reported")}</th><th></th></tr></thead><tbody>
+    ${items.map((a) => `<tr data-alarm="${esc(a.id)}"><td>${esc(a.code || a.id)}</td><td>${esc(a.rule_id || a.kind || "")} ${esc(a.sensor_id || "")}</td><td data-testid="alarm-status-${esc(a.id)}">${esc(a.status)}</td>
+      <td>${esc(pick(a.message) || `${a.condition || ""} ${a.raise_value ?? ""}`)} <span class="muted">${esc(a.message_key || "")}</span></td><td>${esc((a.raised_at || a.started_at || a.created_at || "").replace("T", " ").slice(0, 16))}</td>
       <td>${mayAck && isOpenAlarm(a) ? `<button type="button" data-ack="${esc(a.id)}" data-testid="ack-${esc(a.id)}">${t("ack")}</button>` : ""}</td></tr>`).join("")}
     </tbody></table>${items.length ? "" : `<p class="muted">—</p>`}</div>`;
     root.querySelectorAll("button[data-ack]").forEach((b) => b.addEventListener("click", async () => {
