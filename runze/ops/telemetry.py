@@ -30,7 +30,15 @@ from runze.ops._tx import Page, paginate, unit_of_work
 from runze.ops.auth import Actor
 from runze.ops.errors import InvalidInput, NotFound
 from runze.store import Incident, WorkOrder
-from runze.store.telemetry_models import AlarmRecord, EngineState, QuarantinedMessage, Reading, Sensor
+from runze.store.telemetry_models import (
+    AlarmRecord,
+    EngineState,
+    QuarantinedMessage,
+    Reading,
+    Sensor,
+    TwinResidual,
+    TwinRun,
+)
 from runze.telemetry import alarms as alarm_logic
 from runze.telemetry.ingest import ReadingArrays, to_us, write_readings
 from runze.telemetry.messages import QUALITY_CODES, Message, Rejected, validate_messages
@@ -375,3 +383,51 @@ def quarantine_count(session: Session) -> int:
     from sqlalchemy import func
 
     return int(session.scalar(select(func.count()).select_from(QuarantinedMessage)) or 0)
+
+
+# ---- live twin --------------------------------------------------------------------------------------------------
+def latest_values(session: Session, at: datetime, *, window_s: float = 900.0) -> dict[str, float]:
+    """Each sensor's last reading in (at - window, at], canonical units."""
+    from datetime import timedelta
+
+    rows = session.execute(
+        select(Sensor.sensor_id, Reading.t, Reading.value).join(Sensor, Sensor.id == Reading.sensor_id)
+        .where(Reading.t > at - timedelta(seconds=window_s), Reading.t <= at)).all()
+    if not rows:
+        return {}
+    frame = pd.DataFrame(rows, columns=["sensor_id", "t", "value"]).sort_values(["sensor_id", "t"])
+    last = frame.groupby("sensor_id", sort=False).tail(1)
+    return dict(zip(last["sensor_id"], last["value"].astype(float), strict=True))
+
+
+def run_twin(session: Session, network: Any, at: datetime, *, window_s: float = 900.0,
+             network_name: str = "") -> TwinRun:
+    """Run the live twin at `at` on the measurements around it and store the run and its residuals."""
+    from runze.telemetry.twin import run_snapshot
+
+    at = at.astimezone(UTC)
+    measured = latest_values(session, at, window_s=window_s)
+    run = TwinRun(at=at, network_name=network_name or getattr(network, "name", ""), status="ok",
+                  summary={"measurements": len(measured)})
+    try:
+        result = run_snapshot(network, measured, at)
+        run.summary = {**run.summary, **result.summary}
+        run.status = "ok" if result.ok else "failed"
+    except Exception as exc:  # a model that does not solve is a stored, failed run, not a crashed loop
+        run.status, run.error, result = "failed", f"{type(exc).__name__}: {exc}"[:2000], None
+    run.finished_at = datetime.now(UTC)
+    session.add(run)
+    session.flush()
+    if result is not None and len(result.residuals):
+        session.execute(insert(TwinResidual), [
+            {"run_id": run.id, "sensor_id": r.sensor_id, "measured": r.measured, "modelled": r.modelled,
+             "residual": r.residual} for r in result.residuals.itertuples()])
+    session.commit()
+    return run
+
+
+def twin_residuals(session: Session, run_id: int) -> pd.DataFrame:
+    rows = session.execute(select(TwinResidual.sensor_id, TwinResidual.measured, TwinResidual.modelled,
+                                  TwinResidual.residual).where(TwinResidual.run_id == run_id)
+                           .order_by(TwinResidual.sensor_id)).all()
+    return pd.DataFrame(rows, columns=["sensor_id", "measured", "modelled", "residual"])

@@ -157,18 +157,26 @@ class Subscriber:
         return self.stats
 
 
-def publish_readings(broker: str, readings: list[tuple[str, dict]], *, prefix: str = "runze/readings",
-                     client_id: str = "", qos: int = 1, rate: float | None = None,
-                     timeout_s: float = 60.0) -> int:
-    """Publish (sensor_id, payload dict or raw bytes) pairs; waits until the broker confirmed each (QoS 1)."""
-    import json
-
+def connect_publisher(broker: str, client_id: str = "") -> mqtt.Client:
+    """A connected publishing client (network loop running); the caller disconnects it."""
     host, port = parse_broker(broker)
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
     client.max_queued_messages_set(0)
     client.max_inflight_messages_set(200)
     client.connect(host, port, keepalive=30)
     client.loop_start()
+    return client
+
+
+def publish_readings(broker: str, readings: list[tuple[str, dict]], *, prefix: str = "runze/readings",
+                     client_id: str = "", qos: int = 1, rate: float | None = None,
+                     timeout_s: float = 60.0, client: mqtt.Client | None = None) -> int:
+    """Publish (sensor_id, payload dict or raw bytes) pairs; waits until the broker confirmed each (QoS 1)."""
+    import json
+
+    own = client is None
+    if client is None:
+        client = connect_publisher(broker, client_id)
     infos = []
     try:
         start = time.monotonic()
@@ -184,8 +192,9 @@ def publish_readings(broker: str, readings: list[tuple[str, dict]], *, prefix: s
             info.wait_for_publish(timeout=max(0.1, deadline - time.monotonic()))
         return sum(1 for info in infos if info.is_published())
     finally:
-        client.disconnect()
-        client.loop_stop()
+        if own:
+            client.disconnect()
+            client.loop_stop()
 
 
 def forget_session(broker: str, client_id: str) -> None:
