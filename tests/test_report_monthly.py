@@ -11,7 +11,7 @@ from io import BytesIO
 import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
-from runze_db_fixtures import *  # noqa: F403
+from runze_api_fixtures import *  # noqa: F403
 from runze_db_fixtures import make_settings
 from sqlalchemy import func, select
 from typer.testing import CliRunner
@@ -156,3 +156,25 @@ def test_empty_database_reports_what_is_missing(database):
     assert {"report.no_volumes", "report.no_pressure", "report.no_turbidity"} <= codes
     assert report["headline"]["nrw_percent"] is None and report["headline"]["connections_completed"] == 0
     assert b"%PDF" in render_pdf(report)[:8] and "本月没有水量数据" in render_html(report)
+
+
+def test_booking_volumes_and_samples_through_the_api(sqlite_api):
+    dispatcher, viewer = sqlite_api.as_role("dispatcher"), sqlite_api.as_role("viewer")
+    body = {"system_input_m3": 3_100_000, "billed_metered_m3": 2_530_000, "mains_km": 416.2,
+            "service_connections": 100_500, "real_losses_m3": 300_000, "mean_pressure_m": 38.0}
+    assert viewer.put("/api/reports/volumes/2025-05", json=body).status_code == 403
+    assert dispatcher.put("/api/reports/volumes/2025-05", json={**body, "billed_metered_m3": -1}).status_code == 422
+    assert dispatcher.put("/api/reports/volumes/2025-13", json=body).status_code == 422
+    booked = dispatcher.put("/api/reports/volumes/2025-05", json=body)
+    assert booked.status_code == 200, booked.text
+    samples = {"samples": [{"taken_at": "2025-05-03T09:00:00+08:00", "point": "P1 出厂水", "role": "plant_outlet",
+                            "turbidity_ntu": v} for v in (0.2, 0.3, 1.4)]}
+    assert dispatcher.post("/api/reports/samples", json=samples).json() == {"added": 3}
+    report = viewer.get("/api/reports/monthly", params={"month": "2025-05"}).json()
+    assert report["headline"]["nrw_percent"] == pytest.approx(100 * 570_000 / 3_100_000)
+    assert report["headline"]["balance_closes"] is False  # 300,000 m³ of real losses leave 270,000 unexplained
+    assert report["headline"]["turbidity_compliance_percent"] == pytest.approx(200 / 3)
+    # re-booking replaces the month; the residual is then used and the balance closes by construction
+    dispatcher.put("/api/reports/volumes/2025-05", json={**body, "real_losses_m3": None})
+    assert viewer.get("/api/reports/monthly", params={"month": "2025-05"}).json()["headline"]["balance_closes"]
+    assert [v["month"] for v in viewer.get("/api/reports/volumes").json()] == ["2025-05"]

@@ -62,6 +62,7 @@ ACTIONS = frozenset(
         "connections:manage",  # 报装 applications and their steps (issue 8)
         "party:manage",  # branches, members, posts, activities, competitions (issue 8)
         "party:log",  # members on work orders and incidents, vanguard call-outs (issue 8)
+        "reports:manage",  # book a month's volumes and turbidity samples for the monthly report (issue 8)
     }
 )
 
@@ -81,9 +82,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         "dispatch:whatif",
         "alarms:manage",
         "party:log",
+        "reports:manage",
     },
     "network_engineer": READ_ACTIONS | {"workorders:create", "networks:import", "incidents:log", "outage:plan",
-                                        "dispatch:whatif"},
+                                        "dispatch:whatif", "reports:manage"},
     "crew": READ_ACTIONS | {"workorders:transition", "workorders:progress", "incidents:log", "party:log"},
     "customer_service": READ_ACTIONS | {"workorders:create", "incidents:log", "connections:manage"},
     "party_secretary": READ_ACTIONS | {"crews:manage", "audit:read", "party:manage", "party:log"},

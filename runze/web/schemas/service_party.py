@@ -301,3 +301,62 @@ class CompetitionRead(ORMModel):
     result: dict[str, Any] | None
     version: int
     entries: list[EntryRead]
+
+
+# ---- report inputs --------------------------------------------------------------------------------------
+Volume = Annotated[float, Field(ge=0, le=1e10, allow_inf_nan=False)]
+
+
+class VolumesIn(BaseModel):
+    system_input_m3: Volume = Field(gt=0, description="plant outflow meters, m³ in the month")
+    billed_metered_m3: Volume
+    billed_unmetered_m3: Volume = 0.0
+    unbilled_metered_m3: Volume = 0.0
+    unbilled_unmetered_m3: Volume = 0.0
+    unauthorised_m3: Volume = 0.0
+    meter_inaccuracy_m3: Volume = 0.0
+    data_errors_m3: Volume = 0.0
+    real_losses_m3: Volume | None = Field(default=None, description="independent estimate; none: the residual")
+    mains_km: Volume
+    service_connections: int = Field(ge=0, le=10**8)
+    private_pipe_km: Volume = 0.0
+    mean_pressure_m: Annotated[float, Field(ge=0, le=300, allow_inf_nan=False)] | None = None
+    mean_outlet_pressure_mpa: Annotated[float, Field(ge=0, le=3, allow_inf_nan=False)] | None = None
+    household_metered_share: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = None
+    source: str = Field(default="manual", max_length=64)
+
+
+class VolumesRead(ORMModel):
+    month: str
+    system_input_m3: float
+    billed_metered_m3: float
+    billed_unmetered_m3: float
+    unbilled_metered_m3: float
+    unbilled_unmetered_m3: float
+    unauthorised_m3: float
+    meter_inaccuracy_m3: float
+    data_errors_m3: float
+    real_losses_m3: float | None
+    mains_km: float
+    service_connections: int
+    private_pipe_km: float
+    mean_pressure_m: float | None
+    mean_outlet_pressure_mpa: float | None
+    household_metered_share: float | None
+    source: str
+    updated_at: datetime
+
+
+class SampleIn(BaseModel):
+    taken_at: When
+    point: str = Field(min_length=1, max_length=64)
+    role: Literal["plant_outlet", "tap"]
+    turbidity_ntu: Annotated[float, Field(ge=0, le=10000, allow_inf_nan=False)]
+
+
+class SamplesIn(BaseModel):
+    samples: list[SampleIn] = Field(min_length=1, max_length=10000)
+
+
+class Added(BaseModel):
+    added: int
