@@ -102,9 +102,12 @@ def _wide(readings: pd.DataFrame, kind: str) -> pd.DataFrame:
     """Readings (canonical units) to a wide frame in the leak units (m, m³/h, m, L/h)."""
     tkind = TELEMETRY_KIND[kind]
     scale = 1.0 / factor(KIND_UNITS[kind], tkind)
-    ts = readings["timestamp"].dt.tz_convert("UTC").dt.tz_localize(None)
-    frame = pd.DataFrame({"t": ts, "s": readings["sensor_id"].astype(str), "v": readings["value"] * scale})
-    return frame.pivot_table(index="t", columns="s", values="v", aggfunc="first")
+    ts = readings["timestamp"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+    times, ti = np.unique(ts, return_inverse=True)
+    sensors, si = np.unique(readings["sensor_id"].astype(str).to_numpy(), return_inverse=True)
+    values = np.full((len(times), len(sensors)), np.nan)
+    values[ti, si] = readings["value"].to_numpy(float) * scale  # the parser already dropped duplicates
+    return pd.DataFrame(values, index=pd.DatetimeIndex(times), columns=list(sensors))
 
 
 def read_scada(directory: str | Path, layout: SensorLayout, net: Network | None = None) -> ScadaData:

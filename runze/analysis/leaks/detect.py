@@ -22,16 +22,21 @@ import pandas as pd
 from runze.analysis.leaks.layout import SensorLayout
 from runze.network.model import Network
 
+INFLATION_BATCH = 48  # blocks per batch mean (12 h of 15-min blocks): longer than the demand wander
+
 
 @dataclass
 class DetectConfig:
     train_days: float = 14.0
     block_min: int = 15
     cusum_k: float = 0.5
-    cusum_h: float = 12.0
+    cusum_h: float = 20.0
     min_size_m3h: float = 0.8
     track_days: float = 1.0  # EWMA time constant of the baseline after a detection
     localise: bool = True
+    # report a leak only once this many hours of data since its estimated start are in, so that localisation
+    # has a signature to work with (the detection time moves accordingly: honest, costs a little volume)
+    localise_hours: float = 6.0
 
 
 @dataclass
@@ -101,6 +106,7 @@ def residuals(inflow: pd.DataFrame, cfg: DetectConfig, train_end: pd.Timestamp) 
     q = _blocks(inflow, cfg.block_min)
     tod = _tod_index(q.index, cfg.block_min)
     n_tod = 24 * 60 // cfg.block_min
+    weekend = np.asarray(q.index.day_of_week >= 5)
     train = (q.index < train_end)
     res = pd.DataFrame(index=q.index, columns=q.columns, dtype=float)
     if q.shape[1] > 1:
@@ -108,11 +114,17 @@ def residuals(inflow: pd.DataFrame, cfg: DetectConfig, train_end: pd.Timestamp) 
         for col in q.columns:
             rest = (total - q[col]).to_numpy()
             y = q[col].to_numpy()
-            num = np.bincount(tod[train], (y * rest)[train], n_tod)
-            den = np.bincount(tod[train], (rest * rest)[train], n_tod)
-            a = num / np.maximum(den, 1e-9)
-            a = _smooth_circular(a, 2)
-            res[col] = y - a[tod] * rest
+            pred = np.zeros(len(y))
+            for day_kind in (False, True):  # weekends get their own ratios: people and firms use water differently
+                sel = train & (weekend == day_kind)
+                if not sel.any():
+                    sel = train
+                num = _smooth_circular(np.bincount(tod[sel], (y * rest)[sel], n_tod), 2)
+                den = _smooth_circular(np.bincount(tod[sel], (rest * rest)[sel], n_tod), 2)
+                a = num / np.maximum(den, 1e-9)
+                mine = weekend == day_kind
+                pred[mine] = a[tod[mine]] * rest[mine]
+            res[col] = y - pred
     else:
         col = q.columns[0]
         per_day = 24 * 60 // cfg.block_min
@@ -125,7 +137,7 @@ def residuals(inflow: pd.DataFrame, cfg: DetectConfig, train_end: pd.Timestamp) 
         mad = np.array([np.median(np.abs(r[train & (tod == b)] - np.median(r[train & (tod == b)])))
                         if (train & (tod == b)).any() else np.nan for b in range(n_tod)])
         sd = _smooth_circular(1.4826 * np.nan_to_num(mad, nan=np.nanmedian(mad)), 4)
-        spread[col] = np.maximum(sd, 0.05)[tod] * _inflation(r[train] / np.maximum(sd, 0.05)[tod[train]], 16)
+        spread[col] = np.maximum(sd, 0.05)[tod] * _inflation(r[train] / np.maximum(sd, 0.05)[tod[train]], INFLATION_BATCH)
     return res, spread
 
 
@@ -180,8 +192,8 @@ def cusum_events(res: pd.Series, spread: pd.Series, cfg: DetectConfig, train_end
                 mu = mu + float(seg[-max(1, len(seg) // 4):].mean())
                 tracking = True
             stat, zero_at = 0.0, i
-        elif tracking:
-            mu += alpha * (r[i] - mu) if abs(z) < 6 else 0.0
+        elif tracking and z < 6:  # follow growth and repairs, not a new burst
+            mu += alpha * (r[i] - mu)
     return out
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -61,11 +61,19 @@ def _close(ph) -> None:
 
 @dataclass
 class HourlyRecord:
+    """Values on the hour (rows = periods) plus, in `events`, the solutions EPANET made between hours.
+
+    events: (time s, pressure row, flow row, level row) at every intermediate solve (a control switching a
+    pump, a tank filling): the 5-minute assembly holds the earlier state until such a time instead of
+    smearing a pump start over the hour.
+    """
+
     pressure: np.ndarray  # (hours, n_pressure) m
     flow: np.ndarray  # (hours, n_flow) m³/h
     level: np.ndarray  # (hours, n_level) m
     demand: np.ndarray  # (hours, n_demand) m³/h
     leak_flow: np.ndarray  # (hours, n_leaks) m³/h
+    events: list = field(default_factory=list)
 
 
 def run_hourly(net: Network, node_demand_m3h: np.ndarray, junction_ids: list[str],
@@ -114,13 +122,17 @@ def run_hourly(net: Network, node_demand_m3h: np.ndarray, junction_ids: list[str
             for m, i in enumerate(k_idx):  # emitters as scheduled for this hour
                 en.setnodevalue(ph, i, en.EMITTER, float(leak_coeff[h, m]))
             t = en.runH(ph)
-            if t % step_s == 0 and t // step_s < hours:
-                r = t // step_s
-                rec.pressure[r] = [en.getnodevalue(ph, i, en.PRESSURE) for i in p_idx]
-                rec.flow[r] = [en.getlinkvalue(ph, i, en.FLOW) for i in f_idx]
-                rec.level[r] = np.array([en.getnodevalue(ph, i, en.HEAD) for i in l_idx]) - l_elev
-                rec.demand[r] = [en.getnodevalue(ph, i, en.DEMAND) for i in d_idx]
-                rec.leak_flow[r] = [en.getnodevalue(ph, i, en.EMITTERFLOW) for i in k_idx]
+            if t // step_s < hours:
+                pres = [en.getnodevalue(ph, i, en.PRESSURE) for i in p_idx]
+                flow = [en.getlinkvalue(ph, i, en.FLOW) for i in f_idx]
+                level = np.array([en.getnodevalue(ph, i, en.HEAD) for i in l_idx]) - l_elev
+                if t % step_s == 0:
+                    r = t // step_s
+                    rec.pressure[r], rec.flow[r], rec.level[r] = pres, flow, level
+                    rec.demand[r] = [en.getnodevalue(ph, i, en.DEMAND) for i in d_idx]
+                    rec.leak_flow[r] = [en.getnodevalue(ph, i, en.EMITTERFLOW) for i in k_idx]
+                else:
+                    rec.events.append((t, np.array(pres), np.array(flow), level))
             step = en.nextH(ph)
             if step <= 0:
                 break

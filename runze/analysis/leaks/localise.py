@@ -1,7 +1,7 @@
 """Leak localisation: candidate pipes ranked by how well a leak there explains the pressure residuals.
 
-1. Pressure residuals: each pressure sensor is predicted from all the others, r = p − B·p − c (ridge fit per
-   sensor over the clean training window, on `block_min` means).  Weather and demand swings move all sensors
+1. Pressure residuals: each pressure sensor is predicted from all the others, r = p − B·p − c (ridge fit over
+   the days just before the event, on `block_min` means, so seasons and other quasi-static leaks are in it).  Weather and demand swings move all sensors
    together and cancel; a leak leaves a local dent.  The same linear map applied to a modelled leak's pressure
    change gives its expected residual: (I − B)·Δp, so matching is done in residual space.
 2. Observed signature: regress each sensor's residual on the event's leak flow q(t) (the area's inflow residual)
@@ -47,20 +47,24 @@ class PressureModel:
 
 
 def fit_pressure_model(pressure: pd.DataFrame, layout: SensorLayout, train_end: pd.Timestamp,
-                       block_min: int = 15, ridge: float = 1e-2) -> PressureModel:
+                       block_min: int = 15, ridge: float = 1e-2, train_days: float | None = None) -> PressureModel:
+    """Ridge regression of every sensor on all the others over the `train_days` before `train_end` (all before
+    it when None), from one regularised precision matrix P: B_ij = −P_ij / P_ii (the regression of i on the
+    rest), so the fit is one inverse however many sensors there are."""
     sensors = [s for s in pressure.columns if s in layout.pressure and pressure[s].notna().mean() > 0.5]
-    p = pressure[sensors].resample(f"{block_min}min").mean().interpolate(limit=8).ffill().bfill()
-    x = p[p.index < train_end].to_numpy()
+    window = pressure.loc[:train_end - pd.Timedelta(seconds=1), sensors]
+    if train_days is not None:
+        window = window.loc[train_end - pd.Timedelta(days=train_days):]
+    p = window.resample(f"{block_min}min").mean().interpolate(limit=8).ffill().bfill()
+    x = p.to_numpy()
     mean = x.mean(axis=0)
     xc = x - mean
     n = len(sensors)
-    B = np.zeros((n, n))
-    gram = xc.T @ xc
-    lam = ridge * np.trace(gram) / max(n, 1)
-    for i in range(n):  # n small linear solves (n ≈ 30-150 sensors), once per run
-        others = np.r_[0:i, i + 1:n]
-        g = gram[np.ix_(others, others)] + lam * np.eye(n - 1)
-        B[i, others] = np.linalg.solve(g, gram[others, i])
+    cov = xc.T @ xc / max(len(xc) - 1, 1)
+    lam = ridge * np.trace(cov) / max(n, 1)
+    prec = np.linalg.inv(cov + lam * np.eye(n))
+    B = -prec / np.diag(prec)[:, None]
+    np.fill_diagonal(B, 0.0)
     c = mean - B @ mean
     return PressureModel(sensors, [layout.pressure[s] for s in sensors], B, c, block_min)
 
@@ -97,14 +101,14 @@ def localise(net: Network, graph: NetworkGraph, model: PressureModel, residual: 
     """Candidate pipes, best first: {pipe, confidence, distance_m (from the best), x, y, misfit}."""
     q = leak_flow.to_numpy(float)
     r = residual.loc[leak_flow.index].to_numpy(float)
-    base = residual.loc[:leak_flow.index[0]].iloc[-8 * 96:-1]
-    r = r - (base.mean().to_numpy() if len(base) else 0.0)  # drift before the event
+    base = residual.loc[:leak_flow.index[0]].iloc[:-1]
+    r = r - (base.mean().to_numpy() if len(base) else 0.0)  # level before the event
     qq = float((q * q).sum())
     if qq <= 0:
         return []
     obs = (r * q[:, None]).sum(0) / qq
-    resid_var = np.var(r - np.outer(q, obs), axis=0) / qq * len(q) + 1e-8
-    w = 1.0 / resid_var
+    noise = base.var().to_numpy() if len(base) > 8 else np.var(r - np.outer(q, obs), axis=0)
+    w = 1.0 / (noise + 1e-6)
     nodes = set(area_nodes) if area_nodes else set(net.junctions)
     pipe_ids = [p.id for p in net.pipes.values() if p.initial_status == "OPEN"
                 and (p.node1 in nodes or p.node2 in nodes)]

@@ -32,18 +32,21 @@ def detect_and_localise(frames: dict[str, pd.DataFrame], layout: SensorLayout, n
     if not cfg.localise or "pressure" not in frames or not events:
         return events
     graph = NetworkGraph.from_network(net)
-    model = fit_pressure_model(frames["pressure"], layout, train_end, cfg.block_min)
-    pres = model.residuals(frames["pressure"])
     inflow = dma_inflows(frames, layout, net)
     flow_res, _ = residuals(inflow, cfg, train_end)
     for k, ev in enumerate(events):
         if progress:
             progress(k, len(events))
+        ev.detected_at = max(ev.detected_at, ev.start + pd.Timedelta(hours=cfg.localise_hours))
         window = flow_res[ev.dma].loc[ev.start:ev.detected_at - pd.Timedelta(minutes=cfg.block_min)]
         before = flow_res[ev.dma].loc[:ev.start].iloc[-2 * 96:-1]
         q = window - (before.median() if len(before) else 0.0)
         q = q.clip(lower=0.0)
         nodes = layout.dmas.get(ev.dma, {}).get("nodes") if ev.dma in layout.dmas else None
+        # the pressure model of the week before the event (seasons drift; earlier leaks are in its baseline)
+        model = fit_pressure_model(frames["pressure"], layout, ev.start, cfg.block_min, train_days=7.0)
+        span = frames["pressure"].loc[ev.start - pd.Timedelta(days=3):ev.detected_at - pd.Timedelta(seconds=1)]
+        pres = model.residuals(span)
         ev.candidates = localise(net, graph, model, pres, q, nodes)
         ev.pipe = ev.candidates[0]["pipe"] if ev.candidates else None
     return events

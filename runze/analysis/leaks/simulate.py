@@ -35,6 +35,7 @@ from runze.network.model import Network
 
 G = 9.80665
 STEP_S = 300
+LEAK_COLUMNS = ["pipe", "node", "start_s", "end_s", "kind", "peak_m3h", "coeff", "area_mm2"]
 
 
 @dataclass
@@ -95,10 +96,10 @@ def stochastic_demand(base: np.ndarray, rng: np.random.Generator, cfg: Generator
                       start: pd.Timestamp) -> np.ndarray:
     hours, n = base.shape
     stamps = start + pd.to_timedelta(np.arange(hours), unit="h")
-    weekend = np.asarray(stamps.dayofweek >= 5)
+    weekend = np.asarray(stamps.day_of_week >= 5)
     node_weekend = 1.0 + cfg.weekend_sigma * rng.standard_normal(n)
     week = np.where(weekend[:, None], node_weekend[None, :], 1.0)
-    doy = np.asarray(stamps.dayofyear)
+    doy = np.asarray(stamps.day_of_year)
     season = 1.0 + cfg.seasonal_amp * np.sin(2 * np.pi * (doy - 105) / 365.0)
     innov = rng.standard_normal((hours, n)) * cfg.demand_sigma * np.sqrt(1 - cfg.demand_phi ** 2)
     ar = lfilter([1.0], [1.0, -cfg.demand_phi], innov, axis=0)
@@ -135,7 +136,7 @@ def draw_leaks(net: Network, rng: np.random.Generator, cfg: GeneratorConfig, mea
         rows.append({"pipe": pipe.id, "node": node, "start_s": t0, "end_s": t1,
                      "kind": "abrupt" if abrupt else "incipient", "peak_m3h": round(peak, 3),
                      "coeff": coeff, "area_mm2": round(area_mm2, 3)})
-    df = pd.DataFrame(rows).sort_values("start_s", kind="stable").reset_index(drop=True)
+    df = pd.DataFrame(rows, columns=LEAK_COLUMNS).sort_values("start_s", kind="stable").reset_index(drop=True)
     df["start"] = (start + pd.to_timedelta(df["start_s"], unit="s")).dt.strftime("%Y-%m-%d %H:%M:%S")
     df["end"] = (start + pd.to_timedelta(df["end_s"], unit="s")).dt.strftime("%Y-%m-%d %H:%M:%S")
     return df
@@ -161,14 +162,38 @@ def _active_signature(leaks: pd.DataFrame, times_s: np.ndarray) -> np.ndarray:
     return active.astype(float) @ weights
 
 
-def to_five_minutes(base: np.ndarray, leaky: np.ndarray, leaks: pd.DataFrame, n_steps: int) -> np.ndarray:
-    """5-minute values from hourly baseline and hourly with-leak values (see the module docstring)."""
+def _with_events(base: np.ndarray, events: list, column: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(times, values, is_event) of the hourly rows merged with EPANET's intermediate solves, time-sorted."""
+    hours = base.shape[0]
+    times = np.arange(hours, dtype=float) * 3600
+    if column is None or not events:
+        return times, base, np.zeros(hours, dtype=bool)
+    et = np.array([e[0] for e in events], dtype=float)
+    ev = np.array([e[column] for e in events]).reshape(len(events), base.shape[1])
+    all_t = np.concatenate([times, et])
+    order = np.argsort(all_t, kind="stable")
+    flags = np.concatenate([np.zeros(hours, dtype=bool), np.ones(len(et), dtype=bool)])
+    return all_t[order], np.vstack([base, ev])[order], flags[order]
+
+
+def to_five_minutes(base: np.ndarray, leaky: np.ndarray, leaks: pd.DataFrame, n_steps: int,
+                    events: list | None = None, column: int | None = None) -> np.ndarray:
+    """5-minute values from hourly baseline and hourly with-leak values (see the module docstring).
+
+    The baseline is interpolated linearly between solution times, except up to an intermediate solve (a control
+    switched a pump, a tank filled): until then the earlier state is held, the switch happens at its time.
+    """
     hours = base.shape[0]
     t = np.arange(n_steps) * STEP_S
     lo = np.minimum(t // 3600, hours - 1)
     hi = np.minimum(lo + 1, hours - 1)
     w = ((t - lo * 3600) / 3600.0)[:, None]
-    out = base[lo] * (1 - w) + base[hi] * w
+    st, sv, flag = _with_events(base, events or [], column)
+    a = np.clip(np.searchsorted(st, t, side="right") - 1, 0, len(st) - 1)
+    b = np.minimum(a + 1, len(st) - 1)
+    span = np.maximum(st[b] - st[a], 1.0)
+    wb = np.where(flag[b] | (b == a), 0.0, np.clip((t - st[a]) / span, 0.0, 1.0))[:, None]
+    out = sv[a] * (1 - wb) + sv[b] * wb
     if len(leaks) == 0:
         return out
     delta = leaky - base
@@ -207,7 +232,7 @@ def fixed_leaks(net: Network, rows: list[dict], mean_p: dict[str, float], cfg: G
                     "end_s": min(cfg.days * 86400, t0 + int(r["hours"] * 3600)), "kind": r["kind"],
                     "peak_m3h": r["peak_m3h"], "coeff": coeff,
                     "area_mm2": round(coeff / 3600.0 / (cfg.cd * np.sqrt(2 * G)) * 1e6, 3)})
-    df = pd.DataFrame(out)
+    df = pd.DataFrame(out, columns=LEAK_COLUMNS)
     df["start"] = (start + pd.to_timedelta(df["start_s"], unit="s")).dt.strftime("%Y-%m-%d %H:%M:%S")
     df["end"] = (start + pd.to_timedelta(df["end_s"], unit="s")).dt.strftime("%Y-%m-%d %H:%M:%S")
     return df
@@ -240,7 +265,8 @@ def generate(net: Network, layout: SensorLayout, cfg: GeneratorConfig, progress=
         ids = list(layout.of_kind(kind))
         if not ids:
             continue
-        v = to_five_minutes(getattr(rec0, kind), getattr(rec1, kind), leaks, n_steps)
+        column = {"pressure": 1, "flow": 2, "level": 3}.get(kind)
+        v = to_five_minutes(getattr(rec0, kind), getattr(rec1, kind), leaks, n_steps, rec0.events, column)
         if kind == "pressure":
             v = _noisy(v, rng, cfg.pressure_noise_m, cfg.pressure_res_m)
         elif kind == "flow":
