@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from runze.hydraulics import fastkernel
+from runze.hydraulics import fastkernel, fastloop
 from runze.hydraulics.compile import (
     CLOSED,
     CONST_HP,
@@ -131,7 +131,7 @@ class SimpleControls:
             return 0
         c = self.c
         if self.fast:
-            return int(fastkernel.controls_apply_nb(
+            return int(fastloop.controls_apply_nb(
                 htime, c.tstart, self.kind, self.link, self.node, self.grade, self.time, self.status, self.setting,
                 self.tank_of_node, st.H, st.node_demand, st.status, st.setting, c.ltype, st.Q, self.pump_of_link,
                 c.ptype, c.pump_q0, *self._tank_args()))
@@ -171,7 +171,7 @@ class SimpleControls:
             return tstep
         c = self.c
         if self.fast:
-            return int(fastkernel.control_timestep_nb(
+            return int(fastloop.control_timestep_nb(
                 htime, c.tstart, tstep, self.kind, self.link, self.node, self.grade, self.time, self.status,
                 self.setting, self.tank_of_node, st.H, st.node_demand, st.V, st.status, st.setting, c.ltype,
                 *self._tank_args()))

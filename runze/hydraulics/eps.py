@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.sparse import csgraph, csr_matrix
 
-from runze.hydraulics import fastkernel
+from runze.hydraulics import fastkernel, fastloop
 from runze.hydraulics.compile import (
     CLOSED,
     OPEN,
@@ -73,7 +73,7 @@ def tank_levels(c: Compiled, st: HydState, tstep: int) -> None:
     if c.tank_node.size == 0:
         return
     if fastkernel.AVAILABLE:
-        fastkernel.tank_levels_nb(tstep, c.tank_node, st.H, st.node_demand, st.V, c.tank_vmin, c.tank_vmax,
+        fastloop.tank_levels_nb(tstep, c.tank_node, st.H, st.node_demand, st.V, c.tank_vmin, c.tank_vmax,
                                   c.tank_hmin, c.tank_area, c.tank_vcurve, c.elev, c.curve_x, c.curve_y, c.curve_n)
         return
     n = c.tank_node
@@ -89,7 +89,7 @@ def tank_time_step(c: Compiled, st: HydState, tstep: int) -> int:
     if c.tank_node.size == 0:
         return tstep
     if fastkernel.AVAILABLE:
-        return int(fastkernel.tank_timestep_nb(tstep, c.tank_node, st.H, st.node_demand, st.V, c.tank_vmin,
+        return int(fastloop.tank_timestep_nb(tstep, c.tank_node, st.H, st.node_demand, st.V, c.tank_vmin,
                                                c.tank_vmax, c.tank_hmin, c.tank_hmax))
     n = c.tank_node
     h = st.H[n]
@@ -245,7 +245,7 @@ class Simulation:
 def disconnected_nodes(c: Compiled, st: HydState) -> np.ndarray:
     """Junctions with positive demand not reachable from a tank or reservoir through open links."""
     if fastkernel.AVAILABLE:
-        fed = fastkernel.fed_junctions_nb(c.nj, c.nn, c.n1, c.n2, st.status)
+        fed = fastloop.fed_junctions_nb(c.nj, c.nn, c.n1, c.n2, st.status)
         return np.flatnonzero((st.Dfull > 0) & ~fed)
     open_ = st.status > CLOSED
     a, b = c.n1[open_], c.n2[open_]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from runze.hydraulics import coeffs, fastkernel
+from runze.hydraulics import coeffs, fastkernel, fastloop
 from runze.hydraulics.compile import (
     ACTIVE,
     CBIG,
@@ -237,17 +237,11 @@ class Kernel:
                     np.add.at(F, kn1[psv], hset * CBIG)
                     np.add.at(diag_extra, kn1[psv], CBIG)
                     np.add.at(F, kn2[psv], np.maximum(x1, 0.0))
-        if self.fast:
-            data = np.zeros(self.pattern.nnz)
-            diag = fastkernel.assemble_links(nj, c.n1, c.n2, Pm, Yq, st.H, self.slot, self.pattern.diag_slot,
-                                             data, F)
-            diag += diag_extra
-        else:
-            diag = self.absinc @ Pm
-            diag += diag_extra
-            F += self.inc @ Yq
-            if self.fx_links.size:
-                F += np.bincount(self.fx_row, Pm[self.fx_links] * st.H[self.fx_other], minlength=nj)
+        diag = self.absinc @ Pm
+        diag += diag_extra
+        F += self.inc @ Yq
+        if self.fx_links.size:
+            F += np.bincount(self.fx_row, Pm[self.fx_links] * st.H[self.fx_other], minlength=nj)
         # emitters: fictitious pipe to a reservoir at the junction's elevation
         if self.emitters.size:
             e = self.emitters
@@ -263,17 +257,14 @@ class Kernel:
                 diag[dj2] += 1.0 / hg
                 F[dj2] += (hl + c.elev[dj2] + c.pmin) / hg
         F -= st.D
-        if self.fast:
-            fastkernel.add_diag(data, self.pattern.diag_slot, diag)
-        else:
-            data = self.pattern.assemble(Pm[self.jj], diag)
+        data = self.pattern.assemble(Pm[self.jj], diag)
         return data, F
 
     def _trial_fused(self, st: HydState, relax: float) -> float:
-        """Linearise, assemble, factorise, solve, update flows: one compiled call (see fastkernel.trial_nb)."""
+        """Linearise, assemble, factorise, solve, update flows: one compiled call (see fastloop.trial_nb)."""
         c = self.c
         sym = self.factor._sym
-        dqsum, qsum, dqmax, bad = fastkernel.trial_nb(
+        dqsum, qsum, dqmax, bad = fastloop.trial_nb(
             c.nj, c.n1, c.n2, c.ltype, c.resist, c.km, c.diam, c.elev, c.hexp, c.pipes.size, self.slot,
             self.pattern.diag_slot, c.pumps, c.ptype, c.pump_h0, c.pump_r, c.pump_n, c.pump_curve, c.curve_x,
             c.curve_y, c.curve_n, c.valves, self.ctrl, self.is_hp_link, self.emitters, self.em_ke, c.qexp,
@@ -447,7 +438,7 @@ class Kernel:
                 r.prv_psv, r.pump_of_link, r.pump_hmax, r.pump_is_hp, r.tank_of_node, c.tank_hmin, c.tank_hmax,
                 c.tank_overflow, c.trials, c.extra_iter, c.check_freq, c.max_check, c.damp_limit)
             self._fused_state = st
-        it, relerr, bad = fastkernel.hydsolve_nb(*self._fused_args, acc, c.accuracy)
+        it, relerr, bad = fastloop.hydsolve_nb(*self._fused_args, acc, c.accuracy)
         st.node_demand[: c.nj] = st.D + st.E
         maxtrials = c.trials + (c.extra_iter if c.extra_iter > 0 else 0)
         if bad >= 0:
