@@ -89,14 +89,12 @@ class Kernel:
         # junction incidence: rows are junctions, fixed-grade ends dropped
         j1 = n1 < nj
         j2 = n2 < nj
-        ones = np.ones(nl)
-        inc = _incidence(np.where(j1, n1, 0), nj, nl, np.where(j1, ones, 0.0)) - \
-            _incidence(np.where(j2, n2, 0), nj, nl, np.where(j2, ones, 0.0))
-        absinc = abs(inc)
-        inc.eliminate_zeros()
-        absinc.eliminate_zeros()
-        self.inc = inc.tocsr()  # +1 at n1, -1 at n2 (junctions only)
-        self.absinc = absinc.tocsr()
+        k1 = np.flatnonzero(j1)
+        k2 = np.flatnonzero(j2)
+        inc = sp.csr_matrix((np.concatenate([np.ones(k1.size), -np.ones(k2.size)]),
+                             (np.concatenate([n1[k1], n2[k2]]), np.concatenate([k1, k2]))), shape=(nj, nl))
+        self.inc = inc  # +1 at n1, -1 at n2 (junction ends only; a network may have no junction at all)
+        self.absinc = abs(inc).tocsr()
         # links with one fixed-grade end: F[junction] += P * H[fixed end]
         fx1 = np.flatnonzero(j1 & ~j2)
         fx2 = np.flatnonzero(~j1 & j2)
