@@ -18,6 +18,7 @@ could not be solved or did not converge.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -79,10 +80,30 @@ class RawResults:
         self.relerr[row] = info.relerr
 
 
+class LazyFrames(Mapping):
+    """{quantity: DataFrame}, each frame built on first access (most callers read two or three of nine)."""
+
+    def __init__(self, makers: dict[str, Callable[[], pd.DataFrame]]) -> None:
+        self._makers = makers
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, key: str) -> pd.DataFrame:
+        frame = self._frames.get(key)
+        if frame is None:
+            frame = self._frames[key] = self._makers[key]()
+        return frame
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._makers)
+
+    def __len__(self) -> int:
+        return len(self._makers)
+
+
 @dataclass
 class Results:
-    node: dict[str, pd.DataFrame]
-    link: dict[str, pd.DataFrame]
+    node: Mapping[str, pd.DataFrame]
+    link: Mapping[str, pd.DataFrame]
     warnings: list[HydWarning]
     ok: bool
     iterations: pd.Series
@@ -115,33 +136,47 @@ def build_results(c: Compiled, raw: RawResults) -> Results:
     # column indexes built once and shared; arrays handed over without copies (they are ours alone)
     nodes = pd.Index(c.node_ids, dtype=object)
     links = pd.Index(c.link_ids, dtype=object)
-    elev = c.elev
-    head = raw.H * FT
-    pressure = (raw.H - elev) * FT
-    demand = raw.node_demand * CFS
-    leak = np.zeros_like(demand)
-    leak[:, : c.nj] = raw.E * CFS
     closed = raw.status <= CLOSED
-    q = np.where(closed, 0.0, raw.Q) * CFS
-    area = np.pi * (c.diam * FT) ** 2 / 4.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        vel = np.where((c.ltype == PUMP) | closed | (area <= 0), 0.0, np.abs(q) / area)
-    hl = np.where(closed, 0.0, (raw.H[:, c.n1] - raw.H[:, c.n2]) * FT)
-    setting = raw.setting.copy()
-    valves = c.valves
-    setting[:, valves] = valve_setting_si(c.ltype[valves], raw.setting[:, valves])
-    pipes = c.pipes
-    if c.headloss == "D-W":
-        setting[:, pipes] = raw.setting[:, pipes] * FT
-    setting[raw.setting == MISSING] = np.nan
     unfilled = np.isnan(raw.H[:, 0]) if raw.H.shape[1] else np.zeros(len(raw.times), bool)
-    def frame(a, cols):
-        return pd.DataFrame(a, index=idx, columns=cols, copy=False)
 
-    node = {"head": frame(head, nodes), "pressure": frame(pressure, nodes), "demand": frame(demand, nodes),
-            "leak": frame(leak, nodes)}
-    link = {"flow": frame(q, links), "velocity": frame(vel, links), "headloss": frame(hl, links),
-            "status": frame(raw.status, links), "setting": frame(setting, links)}
+    def frame(make, cols):
+        return lambda: pd.DataFrame(make(), index=idx, columns=cols, copy=False)
+
+    def leak():
+        out = np.zeros_like(raw.node_demand)
+        out[:, : c.nj] = raw.E * CFS
+        return out
+
+    def flow():
+        return np.where(closed, 0.0, raw.Q) * CFS
+
+    def velocity():
+        area = np.pi * (c.diam * FT) ** 2 / 4.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where((c.ltype == PUMP) | closed | (area <= 0), 0.0, np.abs(raw.Q * CFS) / area)
+
+    def setting():
+        out = raw.setting.copy()
+        valves = c.valves
+        out[:, valves] = valve_setting_si(c.ltype[valves], raw.setting[:, valves])
+        if c.headloss == "D-W":
+            out[:, c.pipes] = raw.setting[:, c.pipes] * FT
+        out[raw.setting == MISSING] = np.nan
+        return out
+
+    node = LazyFrames({
+        "head": frame(lambda: raw.H * FT, nodes),
+        "pressure": frame(lambda: (raw.H - c.elev) * FT, nodes),
+        "demand": frame(lambda: raw.node_demand * CFS, nodes),
+        "leak": frame(leak, nodes),
+    })
+    link = LazyFrames({
+        "flow": frame(flow, links),
+        "velocity": frame(velocity, links),
+        "headloss": frame(lambda: np.where(closed, 0.0, (raw.H[:, c.n1] - raw.H[:, c.n2]) * FT), links),
+        "status": frame(lambda: raw.status, links),
+        "setting": frame(setting, links),
+    })
     ok = not any(w.kind in SEVERE for w in raw.warnings) and not unfilled.any()
     return Results(node=node, link=link, warnings=list(raw.warnings), ok=ok,
                    iterations=pd.Series(raw.iters, index=idx, name="iterations"), compiled=c,
