@@ -8,7 +8,8 @@ Without --db it creates a database `runze_bench_<random>` on 127.0.0.1, loads th
 (`runze init --demo`: ~1,100 work orders) and drops it at the end.  Each client logs in once (before timing),
 then loops: 40 % list a filtered page of 20 work orders, 40 % read one work order, 20 % read-then-update one of
 300 open orders made for the run (PATCH with the version read; a 409 from a concurrent writer is optimistic locking working and is counted as
-`conflict`, not as an error).  --think-ms adds a pause between a client's requests (0: closed loop, as fast as
+`conflict`, not as an error).  The first --warmup seconds (default 5: pool connections opening, first-use
+caches) run but are not recorded.  --think-ms adds a pause between a client's requests (0: closed loop, as fast as
 the server answers).  The client runs on the same machine as the server, so both share its CPUs.
 """
 
@@ -32,6 +33,10 @@ DEMO_PASSWORD = "runze-demo-2025"
 OPEN_ORDERS = 300
 
 
+def _scratch_lat() -> dict[str, list[float]]:
+    return {"list": [], "get": [], "update": []}
+
+
 def percentiles(samples: list[float]) -> str:
     if not samples:
         return "n=0"
@@ -40,14 +45,20 @@ def percentiles(samples: list[float]) -> str:
     return f"n={a.size:6d}  p50 {p50:7.1f} ms  p90 {p90:7.1f} ms  p99 {p99:7.1f} ms  max {a.max():7.1f} ms"
 
 
-async def client_loop(base: str, token: str, ids: list[int], open_ids: list[int], deadline: float, think_s: float,
-                      seed: int, lat: dict[str, list[float]], counts: dict[str, int]) -> None:
+async def client_loop(base: str, token: str, ids: list[int], open_ids: list[int], record_from: float,
+                      deadline: float, think_s: float, seed: int, lat: dict[str, list[float]],
+                      counts: dict[str, int]) -> None:
     rng = random.Random(seed)
+    real_lat, real_counts = lat, counts
     headers = {"Authorization": f"Bearer {token}"}
     statuses = ["reported", "dispatched", "closed", "cancelled"]
     kinds = ["emergency_repair", "planned_repair", "meter_work", "new_connection_works"]
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30.0) as client:
         while time.perf_counter() < deadline:
+            if time.perf_counter() < record_from:  # warm-up: requests run, nothing is recorded
+                lat, counts = _scratch_lat(), {"ok": 0, "errors": 0, "conflicts": 0}
+            else:
+                lat, counts = real_lat, real_counts
             roll = rng.random()
             try:
                 if roll < 0.4:
@@ -92,7 +103,7 @@ async def client_loop(base: str, token: str, ids: list[int], open_ids: list[int]
                 await asyncio.sleep(rng.uniform(0.5, 1.5) * think_s)
 
 
-async def run_load(base: str, clients: int, seconds: float, think_s: float) -> None:
+async def run_load(base: str, clients: int, seconds: float, think_s: float, warmup: float) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=60.0) as c:
         # logins before timing: argon2 is deliberately slow, once per client
         async def login() -> str:
@@ -115,14 +126,17 @@ async def run_load(base: str, clients: int, seconds: float, think_s: float) -> N
     lat: dict[str, list[float]] = {"list": [], "get": [], "update": []}
     counts = {"ok": 0, "errors": 0, "conflicts": 0}
     load_before = os.getloadavg()
-    started = time.perf_counter()
+    cpu_before = time.process_time()
+    started = time.perf_counter() + warmup
     deadline = started + seconds
-    await asyncio.gather(*(client_loop(base, tokens[i], ids, open_ids, deadline, think_s, i, lat, counts)
+    await asyncio.gather(*(client_loop(base, tokens[i], ids, open_ids, started, deadline, think_s, i, lat, counts)
                            for i in range(clients)))
     elapsed = time.perf_counter() - started
+    client_cpu = time.process_time() - cpu_before
     total = sum(len(v) for v in lat.values())
-    print(f"clients {clients}, {elapsed:.1f} s, think {think_s * 1000:.0f} ms, machine load average before "
-          f"{load_before[0]:.2f} after {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)")
+    print(f"clients {clients}, {elapsed:.1f} s after {warmup:.0f} s warm-up, think {think_s * 1000:.0f} ms, machine load average before "
+          f"{load_before[0]:.2f} after {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs); the load client itself used "
+          f"{client_cpu:.1f} CPU-s in {elapsed + warmup:.0f} s")
     print(f"requests {total} ({total / elapsed:.0f}/s), ok {counts['ok']}, conflicts (409) {counts['conflicts']}, "
           f"errors {counts['errors']}")
     for op, samples in lat.items():
@@ -149,6 +163,7 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--think-ms", type=float, default=0.0)
+    ap.add_argument("--warmup", type=float, default=5.0, help="seconds of load before recording starts")
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--port", type=int, default=8791)
     ap.add_argument("--db", default=None, help="PostgreSQL URL of a database that `runze init --demo` filled")
@@ -170,7 +185,7 @@ def main() -> None:
         base = f"http://127.0.0.1:{args.port}"
         try:
             wait_for(base, proc)
-            asyncio.run(run_load(base, args.clients, args.seconds, args.think_ms / 1000.0))
+            asyncio.run(run_load(base, args.clients, args.seconds, args.think_ms / 1000.0, args.warmup))
         finally:
             proc.terminate()
             proc.wait(timeout=30)

@@ -27,8 +27,10 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=12 * 60, ge=1)  # a dispatcher's shift
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
-    db_pool_size: int = Field(default=20, ge=1)
-    db_max_overflow: int = Field(default=20, ge=0)
+    # as many pooled connections as the server has worker threads (anyio's default 40): connections beyond
+    # the pool ("overflow") are opened and closed per request, which costs a PostgreSQL backend start each time
+    db_pool_size: int = Field(default=40, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
     # argon2 cost; tests lower it so that creating users is quick (the defaults are argon2-cffi's own)
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=64)

@@ -31,7 +31,7 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
-def make_engine(url: str, *, pool_size: int = 20, max_overflow: int = 20, echo: bool = False) -> Engine:
+def make_engine(url: str, *, pool_size: int = 40, max_overflow: int = 10, echo: bool = False) -> Engine:
     url = normalise_url(url)
     kwargs: dict[str, Any] = {"echo": echo, "future": True}
     path = sqlite_path(url)

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
@@ -39,7 +38,9 @@ async def get_session(db: Annotated[Database, Depends(get_database)]) -> AsyncIt
     try:
         yield session
     finally:
-        await run_in_threadpool(session.close)  # closing may talk to the database (rollback)
+        # closed right here, not queued for a pool thread: a session waiting in that queue would hold its
+        # database connection while every thread waits for one (the ROLLBACK is one local round trip)
+        session.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
