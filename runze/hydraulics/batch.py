@@ -32,7 +32,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from runze.hydraulics.compile import ACTIVE, CFS, CLOSED, FCV, MISSING, OPEN, PRV, PSV, PUMP, QZERO, valve_setting_internal
+from runze.hydraulics.compile import (
+    ACTIVE,
+    CFS,
+    CLOSED,
+    FCV,
+    MISSING,
+    OPEN,
+    PRV,
+    PSV,
+    PUMP,
+    QZERO,
+    valve_setting_internal,
+)
 from runze.hydraulics.eps import initial_state, set_demands
 from runze.hydraulics.solver import HydState
 from runze.network.model import Network
