@@ -118,6 +118,9 @@ def analyse(network: Network, event: Event, start_s: int, hours: int, *, optimis
                "no_action": _sources(w, base_run, spin_mix, False),
                "plan": _sources(w, plan_run, spin_mix, False)}
     balance = _capacity_balance(w)
+    verdict_row = verdict(no_action, plan_m, balance)
+    if check and "plan" in check:
+        verdict_row = with_check(verdict_row, check)
     timing["total_s"] = time.perf_counter() - t0
     say("完成 done", 1.0)
     out = {
@@ -126,7 +129,7 @@ def analyse(network: Network, event: Event, start_s: int, hours: int, *, optimis
                    "hours": w.hours, "service_pressure_m": w.service_m, "no_water_m": w.no_water_m,
                    "state": w.state["from"], "tank_levels_at_start": w.state["levels"]},
         "normal": normal, "no_action": no_action, "plan": plan_m, "sources": sources,
-        "capacity_balance": balance, "verdict": verdict(no_action, plan_m, balance),
+        "capacity_balance": balance, "verdict": verdict_row,
         "solver": sorted({normal["solver"], no_action["solver"], plan_m["solver"]}),
         "notes": list(dict.fromkeys(w.notes + normal["notes"] + no_action["notes"] + plan_m["notes"])),
         "epanet_check": check,
@@ -149,6 +152,24 @@ def _epanet_check(w: WhatIf, plan: Plan) -> dict[str, Any] | None:
         return {"error": str(exc)}
     finally:
         w.solver = saved
+
+
+def with_check(v: dict[str, Any], check: dict[str, Any]) -> dict[str, Any]:
+    """Add EPANET 2.3's view of the same two runs to the verdict (both are reported; ours decides)."""
+    na, pl = check["no_action"], check["plan"]
+    cu = _cut(na["unmet_demand_m3"], pl["unmet_demand_m3"])
+    cc = _cut(na["customer_hours_below_service"], pl["customer_hours_below_service"])
+    v = dict(v, epanet_unmet_cut=cu, epanet_customer_hours_cut=cc)
+    if cu is None and cc is None:
+        return v
+    pct = lambda x: "—" if x is None else f"{x:.0%}"  # noqa: E731
+    v["zh"] += (f" EPANET 2.3 复核：缺水 {na['unmet_demand_m3']:.0f} → {pl['unmet_demand_m3']:.0f} m³（减少 {pct(cu)}），"
+                f"低压户时 {na['customer_hours_below_service']:.0f} → {pl['customer_hours_below_service']:.0f}"
+                f"（减少 {pct(cc)}）。")
+    v["en"] += (f" EPANET 2.3 check: unmet {na['unmet_demand_m3']:.0f} → {pl['unmet_demand_m3']:.0f} m³ (−{pct(cu)}), "
+                f"customer-hours {na['customer_hours_below_service']:.0f} → {pl['customer_hours_below_service']:.0f} "
+                f"(−{pct(cc)}).")
+    return v
 
 
 def _cut(before: float, after: float) -> float | None:
@@ -217,8 +238,14 @@ def scenario(network: Network, kind: str, plant: str | None = None, start_s: int
         p4 = resolve_plant(network, plant or "4")
         event = build_event(network, plant=p4["id"], capacity=0.0)
         event.label = f"{p4.get('name', p4['id'])} 投产前 before commissioning (out of service)"
-        res = analyse(network, event, start_s, hours, optimise=False, **kwargs)
+        res = analyse(network, event, start_s, hours, optimise=False, epanet_check=False, **kwargs)
         res["verdict"] = commission_verdict(res, p4)
+        # before = the city without the plant ("no_action"), after = with it: commissioning is the "plan"
+        after = dict(res["normal"])
+        after["actions"] = [{"time": res["window"]["start"], "hour": 0, "element": p4["id"], "kind": "plant",
+                             "setting": "IN SERVICE", "text": f"{p4.get('name', p4['id'])}投产 / plant in service"}]
+        res["plan"] = after
+        res["sources"]["plan"] = res["sources"]["normal"]
         res["scenario"] = {"kind": kind, "plant": p4["id"],
                            "before": "no_action (plant not in service)", "after": "normal (plant in service)",
                            "zh": f"{p4.get('name')}投产前后对比：before = 未投产，after = 投产（正常运行）",
