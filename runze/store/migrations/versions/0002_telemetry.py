@@ -75,12 +75,6 @@ def upgrade() -> None:
         sa.Column("t", sa.DateTime(timezone=True), nullable=False),
         sa.Column("value", sa.Double(), nullable=False),
         sa.Column("quality", sa.SmallInteger(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["sensor_id"],
-            ["telemetry_sensors.id"],
-            name=op.f("fk_telemetry_readings_sensor_id_telemetry_sensors"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint("sensor_id", "t", name=op.f("pk_telemetry_readings")),
     )
     op.create_table(
