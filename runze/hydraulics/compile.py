@@ -222,8 +222,7 @@ def compile_network(net: Network, duration: float | None = None, pda: bool | Non
 
     # nodes
     elev = np.zeros(nn)
-    for i, j in enumerate(net.junctions.values()):
-        elev[i] = j.elevation / FT
+    elev[:nj] = np.fromiter((j.elevation for j in net.junctions.values()), float, nj) / FT
     res_node, res_pat = [], []
     for r in net.reservoirs.values():
         i = node_index[r.id]
@@ -254,18 +253,20 @@ def compile_network(net: Network, duration: float | None = None, pda: bool | Non
         for k, v in zip(tank_cols, (i, area, hmin, hmax, h0, vmin, vmax, v0, vc, t.overflow), strict=True):
             tank_cols[k].append(v)
 
-    # demands and emitters
-    dem_node, dem_base, dem_pat = [], [], []
-    emit_ke = np.zeros(nj)
+    # demands and emitters (one row per demand entry; comprehensions: this runs for every junction)
+    juncs = list(net.junctions.values())
+    dem = [(i, d.base, d.pattern) for i, j in enumerate(juncs) for d in j.demands]
+    dem_node = [x[0] for x in dem]
+    dem_base = [x[1] / CFS for x in dem]
+    pat_get = pat_row.get
+    default_row = pat_get(default_pat, 0) if default_pat else 0
+    dem_pat = [pat_get(x[2], 0) if x[2] else default_row for x in dem]
     qexp = 1.0 / (opts.emitter_exponent if opts.emitter_exponent > 0 else 0.5)
-    for i, j in enumerate(net.junctions.values()):
-        for d in j.demands:
-            dem_node.append(i)
-            dem_base.append(d.base / CFS)
-            dem_pat.append(pattern_of(d.pattern, default_pat))
-        if j.emitter > 0.0:
-            # q_si = C p_m^γ  ->  h_ft = (q_cfs·CFS / C)^(1/γ) / FT
-            emit_ke[i] = (CFS / j.emitter) ** qexp / FT
+    emitter = np.fromiter((j.emitter for j in juncs), float, nj)
+    emit_ke = np.zeros(nj)
+    has_em = emitter > 0.0
+    # q_si = C p_m^γ  ->  h_ft = (q_cfs·CFS / C)^(1/γ) / FT
+    emit_ke[has_em] = (CFS / emitter[has_em]) ** qexp / FT
 
     # links
     n1 = np.zeros(nl, np.int64)
@@ -277,24 +278,30 @@ def compile_network(net: Network, duration: float | None = None, pda: bool | Non
     kminor = np.zeros(nl)
     status0 = np.full(nl, OPEN, np.int8)
     setting0 = np.zeros(nl)
-    for k, link in enumerate(net.links()):
-        try:
-            n1[k] = node_index[link.node1]
-            n2[k] = node_index[link.node2]
-        except KeyError as exc:
-            raise CompileError(f"link {link.id!r} refers to unknown node {exc.args[0]!r}") from None
+    try:
+        n1[:] = [node_index[link.node1] for link in net.links()]
+        n2[:] = [node_index[link.node2] for link in net.links()]
+    except KeyError as exc:
+        bad = next(lk.id for lk in net.links() if exc.args[0] in (lk.node1, lk.node2))
+        raise CompileError(f"link {bad!r} refers to unknown node {exc.args[0]!r}") from None
     headloss = (opts.headloss or "H-W").upper()
-    for k, p in enumerate(net.pipes.values()):
-        ltype[k] = CVPIPE if p.check_valve else PIPE
-        diam[k] = p.diameter / FT
-        length[k] = p.length / FT
-        rough[k] = p.roughness / FT if headloss == "D-W" else p.roughness
-        kminor[k] = p.minor_loss
-        status0[k] = CLOSED if p.initial_status == "CLOSED" else OPEN
-        setting0[k] = rough[k]
-        if p.leak_area > 0 or p.leak_expansion > 0:
-            warnings.append({"kind": "pipe_leakage_ignored", "time": 0, "elements": [p.id]})
-    npipes = len(net.pipes)
+    pipes = list(net.pipes.values())
+    npipes = len(pipes)
+    if npipes:
+        cols = np.array([(p.diameter, p.length, p.roughness, p.minor_loss, p.check_valve,
+                          p.initial_status == "CLOSED", p.leak_area > 0 or p.leak_expansion > 0) for p in pipes],
+                        dtype=float).reshape(npipes, 7)
+        ltype[:npipes] = np.where(cols[:, 4] > 0, CVPIPE, PIPE)
+        diam[:npipes] = cols[:, 0] / FT
+        length[:npipes] = cols[:, 1] / FT
+        rough[:npipes] = cols[:, 2] / FT if headloss == "D-W" else cols[:, 2]
+        kminor[:npipes] = cols[:, 3]
+        status0[:npipes] = np.where(cols[:, 5] > 0, CLOSED, OPEN)
+        setting0[:npipes] = rough[:npipes]
+        leaky = np.flatnonzero(cols[:, 6] > 0)
+        if leaky.size:
+            warnings.append({"kind": "pipe_leakage_ignored", "time": 0,
+                             "elements": [pipes[i].id for i in leaky]})
     pump_cols: dict[str, list] = {k: [] for k in ("ptype", "h0", "r", "n", "q0", "qmax", "hmax", "curve", "pat")}
     for m, pu in enumerate(net.pumps.values()):
         k = npipes + m
