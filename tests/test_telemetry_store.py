@@ -221,3 +221,20 @@ def test_link_alarm_to_incident_and_work_order(database):
         report = ops.ingest_messages(session, [msg("PL001", 5, 0.30)])
         assert [e["type"] for e in report.alarm_events] == ["cleared"]
         assert _alarm(session).incident_id == inc.id
+
+
+def test_silent_sensor_by_gap_and_by_clock(database):
+    with database.session() as session:
+        # a 40-minute gap between readings: raised at the end of the 15-minute window, cleared by the next reading
+        report = ops.ingest_messages(session, [msg("PL001", 0, 0.3), msg("PL001", 40, 0.3)])
+        assert [(e["type"], e["rule_id"]) for e in report.alarm_events] == [("raised", "silent"), ("cleared", "silent")]
+        assert _alarm(session).raised_at == (T0 + timedelta(minutes=15)).astimezone(UTC)
+        # then nothing more: the wall-clock check raises it, and a new reading clears it
+        assert ops.check_silence(session, T0 + timedelta(minutes=50)) == []
+        events = ops.check_silence(session, T0 + timedelta(minutes=70))
+        assert [e.type for e in events] == ["raised"]
+        assert ops.check_silence(session, T0 + timedelta(minutes=90)) == []  # raised once, not every minute
+        assert _alarm(session, "ALM-000002").status == "raised"
+        report = ops.ingest_messages(session, [msg("PL001", 95, 0.3)])
+        assert [e["type"] for e in report.alarm_events] == ["cleared"]
+        assert _alarm(session, "ALM-000002").cleared_at == (T0 + timedelta(minutes=95)).astimezone(UTC)

@@ -84,6 +84,8 @@ def listen(
     batch_size: int = typer.Option(5000, "--batch-size", min=1),
     flush_ms: int = typer.Option(250, "--flush-ms", min=1, help="longest wait before a partial batch is stored"),
     no_alarms: bool = typer.Option(False, "--no-alarms", help="store readings without running the alarm engine"),
+    silence_check_s: float = typer.Option(60.0, "--silence-check-s", min=0.0,
+                                          help="seconds between silent-sensor checks on the wall clock (0: off)"),
 ) -> None:
     """接收 MQTT 读数入库 Subscribe to PREFIX/+ (QoS 1), store batches, acknowledge after each commit."""
     from runze.ops import telemetry as ops
@@ -114,6 +116,8 @@ def listen(
                             flush_s=flush_ms / 1000.0, on_ready=ready)
     reporter = threading.Thread(target=_report_loop, args=(subscriber, stored, stop), daemon=True)
     reporter.start()
+    if silence_check_s > 0 and not no_alarms:
+        threading.Thread(target=_silence_loop, args=(database, silence_check_s, stored, stop), daemon=True).start()
     try:
         subscriber.run(stop)
     except OSError as exc:
@@ -121,6 +125,19 @@ def listen(
     finally:
         database.dispose()
     typer.echo(f"{MESSAGES['stopped']}: {subscriber.stats.stored_batches} batches, {stored}")
+
+
+def _silence_loop(database, every_s: float, stored: dict, stop: threading.Event) -> None:  # noqa: ANN001
+    from datetime import UTC
+
+    from runze.ops import telemetry as ops
+
+    while not stop.wait(every_s):
+        try:
+            with database.session() as session:
+                stored["alarms"] += len(ops.check_silence(session, datetime.now(UTC)))
+        except Exception as exc:  # database busy or down: the next round tries again
+            typer.echo(f"{MESSAGES['error']}: silence check: {exc}", err=True)
 
 
 def _report_loop(subscriber, stored: dict, stop: threading.Event) -> None:  # noqa: ANN001

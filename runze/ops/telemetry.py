@@ -6,7 +6,8 @@ subscriber acknowledges a batch's messages only after that commit, so a reading 
 
 Alarms: the pure engine (runze.telemetry.alarms) is rebuilt for each batch from its saved state (one JSON row)
 plus the active alarm rows, so hysteresis, flat-line tails and "last reading evaluated" carry across batches and
-process restarts.  **Late readings**: per (rule, sensor) the engine skips readings at or before the last one it
+process restarts.  Silent sensors: gaps between readings are found on ingest; `check_silence(now)` (the
+listener calls it once a minute with the wall clock) finds sensors that stopped reporting.  **Late readings**: per (rule, sensor) the engine skips readings at or before the last one it
 evaluated, so a reading that arrives after newer ones is stored (queries return it in time order) but raises
 or clears no alarm; a re-sent batch raises nothing twice.  Acknowledging and linking change the alarm row
 only (the engine reads the rows back on the next batch), and are audited.
@@ -212,7 +213,7 @@ def alarm_rules(sensors: Iterable[Sensor]) -> list[alarm_logic.AlarmRule]:
     tanks = {s.sensor_id: TANK_MIN_LEVEL_M for s in sensors if s.role == "tank" and s.kind == "level"}
     rules += alarm_logic.raw_turbidity_high(raw) if raw else []
     rules += alarm_logic.tank_low(tanks) if tanks else []
-    return [r for r in rules if r.condition != "silent"]  # silence needs a clock: check_silence(now) does it
+    return rules  # the silent rule sees gaps between readings; `check_silence(now)` sees sensors gone quiet
 
 
 def _as_engine_alarm(rec: AlarmRecord) -> dict:
@@ -268,6 +269,23 @@ def run_alarm_engine(session: Session, readings: pd.DataFrame, sensors: Mapping[
     engine, row = load_engine(session, sensors)
     events = engine.process(readings, now=None if now is None else pd.Timestamp(now))
     save_engine(session, engine, row, {e.alarm_id for e in events})
+    return events
+
+
+def check_silence(session: Session, now: datetime) -> list[alarm_logic.AlarmEvent]:
+    """Raise silent-sensor alarms for sensors with no reading in the rule's window before `now`; commits.
+
+    A sensor's clock starts at its last evaluated reading (sensors never heard from are not alarmed).  The next
+    reading of a silent sensor clears its alarm.
+    """
+    try:
+        engine, row = load_engine(session)
+        events = engine.check_silence(pd.Timestamp(now))
+        save_engine(session, engine, row, {e.alarm_id for e in events})
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
     return events
 
 
