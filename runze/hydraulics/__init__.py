@@ -42,8 +42,7 @@ def prepare(net: Network, duration: float | None = None, pda: bool | None = None
         try:
             from runze.hydraulics.rules import RuleSet
         except ImportError:  # rule-based controls not available: say so in the results, never silently
-            c.warnings.append({"kind": "rules_not_evaluated", "time": 0, "elements": [r.id for r in net.rules],
-                               "message": "rule-based controls ([RULES]) are not evaluated by this version"})
+            c.warnings.append({"kind": "rules_not_evaluated", "time": 0, "elements": [r.id for r in net.rules]})
         else:
             rules = RuleSet(net, c)
     kernel = Kernel(c, controls, backend=backend, fast=fast)

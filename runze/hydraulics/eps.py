@@ -26,7 +26,7 @@ from runze.hydraulics.compile import (
     Compiled,
 )
 from runze.hydraulics.controls import SimpleControls, _round, reset_pump_flow, tank_grade
-from runze.hydraulics.results import HydWarning, RawResults
+from runze.hydraulics.results import HydWarning, RawResults, warning_message
 from runze.hydraulics.solver import HydState, Kernel
 
 
@@ -201,45 +201,40 @@ class Simulation:
         lids = c.link_ids
         flagged = False
         if info.error is not None:
-            out.append(HydWarning("cannot_solve", htime, [ids[i] for i in (info.bad_nodes or [])[:20]],
-                                  "hydraulic equations could not be solved (EPANET error 110)"))
+            bad_nodes = info.bad_nodes if info.bad_nodes is not None else []
+            out.append(HydWarning("cannot_solve", htime, [ids[int(i)] for i in bad_nodes[:20]]))
             return
         if not info.converged:
-            out.append(HydWarning("unbalanced", htime, [], f"not converged after {info.iterations} trials "
-                                  f"(relative flow change {info.relerr:.3g})"))
+            out.append(HydWarning("unbalanced", htime, [],
+                                  warning_message("unbalanced", trials=info.iterations, relerr=info.relerr)))
             flagged = True
         elif info.iterations > c.trials:
-            out.append(HydWarning("unstable", htime, [], "system unstable: status kept changing"))
+            out.append(HydWarning("unstable", htime, []))
             flagged = True
         if not c.pda:
             nj = c.nj
             neg = np.flatnonzero((st.H[:nj] < c.elev[:nj]) & (st.node_demand[:nj] > 0.0))
             if neg.size:
-                out.append(HydWarning("negative_pressure", htime, [ids[i] for i in neg],
-                                      "negative pressures at junctions with demand"))
+                out.append(HydWarning("negative_pressure", htime, [ids[i] for i in neg]))
                 flagged = True
         v = c.valves
         bad = v[(st.status[v] == XFCV) | (st.status[v] == XPRESSURE)]
         if bad.size:
-            out.append(HydWarning("valve_cannot_deliver", htime, [lids[k] for k in bad],
-                                  "valves cannot deliver their flow or pressure setting"))
+            out.append(HydWarning("valve_cannot_deliver", htime, [lids[k] for k in bad]))
             flagged = True
         p = c.pumps
         xh = p[st.status[p] == XHEAD]
         if xh.size:
-            out.append(HydWarning("pump_cannot_deliver_head", htime, [lids[k] for k in xh],
-                                  "pumps cannot deliver the head asked of them (closed)"))
+            out.append(HydWarning("pump_cannot_deliver_head", htime, [lids[k] for k in xh]))
             flagged = True
         xf = p[(st.status[p] >= OPEN) & (st.Q[p] > c.pump_qmax)]
         if xf.size:
-            out.append(HydWarning("pump_cannot_deliver_flow", htime, [lids[k] for k in xf],
-                                  "pumps run beyond the end of their curves"))
+            out.append(HydWarning("pump_cannot_deliver_flow", htime, [lids[k] for k in xf]))
             flagged = True
         if flagged:
             disc = disconnected_nodes(c, st)
             if disc.size:
-                out.append(HydWarning("disconnected", htime, [ids[i] for i in disc],
-                                      "junctions with demand cut off from every tank and reservoir"))
+                out.append(HydWarning("disconnected", htime, [ids[i] for i in disc]))
 
 
 def disconnected_nodes(c: Compiled, st: HydState) -> np.ndarray:

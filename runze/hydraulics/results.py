@@ -29,6 +29,26 @@ from runze.network.units import FT
 
 SEVERE = ("cannot_solve", "unbalanced", "rules_not_evaluated")
 
+# User-facing warning texts, Chinese first (kind -> (zh, en)); placeholders filled by `warning_message`.
+WARNING_TEXT: dict[str, tuple[str, str]] = {
+    "cannot_solve": ("水力方程无法求解（EPANET 错误 110）", "hydraulic equations could not be solved (EPANET error 110)"),
+    "unbalanced": ("{trials} 次迭代后仍未收敛（相对流量变化 {relerr:.3g}）",
+                   "not converged after {trials} trials (relative flow change {relerr:.3g})"),
+    "unstable": ("系统不稳定：状态反复切换", "system unstable: statuses kept changing"),
+    "negative_pressure": ("有需水量的节点出现负压", "negative pressures at junctions with demand"),
+    "valve_cannot_deliver": ("阀门无法达到其流量或压力设定", "valves cannot deliver their flow or pressure setting"),
+    "pump_cannot_deliver_head": ("水泵无法提供所需扬程（暂时关闭）", "pumps cannot deliver the head asked of them (closed)"),
+    "pump_cannot_deliver_flow": ("水泵运行超出其特性曲线范围", "pumps run beyond the end of their curves"),
+    "disconnected": ("有需水量的节点与所有水池、水源断开", "junctions with demand cut off from every tank and reservoir"),
+    "pipe_leakage_ignored": ("管道漏损（[LEAKAGE]）未计算", "pipe leakage ([LEAKAGE]) is not modelled"),
+    "rules_not_evaluated": ("规则控制（[RULES]）未计算", "rule-based controls ([RULES]) are not evaluated"),
+}
+
+
+def warning_message(kind: str, **fields) -> str:
+    zh, en = WARNING_TEXT.get(kind, (kind, kind))
+    return f"{zh.format(**fields)} / {en.format(**fields)}"
+
 
 @dataclass
 class HydWarning:
@@ -36,6 +56,10 @@ class HydWarning:
     time: int
     elements: list[str] = field(default_factory=list)
     message: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.message:
+            self.message = warning_message(self.kind)
 
     def as_dict(self) -> dict:
         return {"kind": self.kind, "time": self.time, "elements": list(self.elements), "message": self.message}

@@ -1,0 +1,389 @@
+"""Compiled fast path of batch mode for emitter (leak) scenarios: compensation on the base factorisation.
+
+A leak scenario differs from the base solution by a few emitters.  Far from the leak the network responds
+linearly: every link obeys its base linearisation Δq = P0·Δ(H1 − H2) to within rounding.  Near the leak a
+handful of links (and the emitter itself) do not.  So, with the junction matrix J0 = A·P0·Aᵀ of the *converged
+base* factorised once (LDLᵀ, the engine's own symbolic factorisation) and shared by every scenario:
+
+1. B = the emitter nodes plus the junction ends of a set S of "nonlinear" links (empty at first).  The
+   network's linear response seen from B is R = Mᵀ J0⁻¹ M (M: unit / incidence columns); with J0 = L D Lᵀ,
+   R = Wᵀ D⁻¹ W where W = L⁻¹ M is a *sparse* forward solve (only the elimination-tree paths of B).
+2. The exact nonlinear laws of the emitters and of S (EPANET's head-loss formulas) plus u = −R·[E; c] give a
+   small dense system (2·|B| unknowns) solved by Newton to 1e-10.
+3. One back-substitution gives every junction's head change; every other link's flow follows linearly.
+4. Every link whose flow moved materially is checked against its exact law; a link whose linearisation error
+   exceeds `LIN_TOL` (ft) joins S and the scenario is re-solved from step 1.  A check valve or pump whose flow
+   would reverse, a leak at a node without pressure, or S growing past `MAX_S` returns "not handled" and the
+   caller falls back to the full gradient loop — the answer is never an unverified approximation.
+
+Applicable when the base has no PDA, no emitters of its own and every open link is a pipe (H-W or C-M, check
+valves included) or a power-function pump; otherwise batch mode uses the full solver for every scenario.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from runze.hydraulics.compile import CBIG, CLOSED, CVPIPE, PIPE, POWER_FUNC, PUMP, RQTOL, TINY
+from runze.hydraulics.ldl import ldl_numeric_rows
+
+try:
+    import numba
+except ImportError:  # pragma: no cover
+    numba = None
+
+LIN_TOL = 1.0e-5  # ft: largest accepted linearisation error of a link's head loss (3 µm)
+NEWTON_TOL = 1.0e-10
+MAX_S = 48  # nonlinear links per scenario before giving up (full solver instead)
+MAX_PASSES = 8
+
+
+def _njit(f):
+    return numba.njit(cache=True, nogil=True, error_model="numpy")(f) if numba is not None else f
+
+
+@_njit
+def link_law(k, qs, ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r, pump_n, speed):
+    """EPANET's head loss and gradient of an open pipe / power-function pump at signed flow qs (ft, ft/cfs)."""
+    q = abs(qs)
+    t = ltype[k]
+    if t == PUMP:
+        m = pump_of_link[k]
+        s = speed[k]
+        h0 = s * s * pump_h0[m]
+        n = pump_n[m]
+        if abs(n - 1.0) < TINY:
+            n = 1.0
+        r = pump_r[m] * s ** (2.0 - n)
+        hgrad = n * r * q ** (n - 1.0) if n != 1.0 else r
+        if hgrad < RQTOL:
+            hgrad = RQTOL
+            return h0 + hgrad * qs, hgrad
+        return h0 + hgrad * qs / n, hgrad
+    n = hexp
+    hgrad = n * resist[k] * q ** (n - 1.0) if q > 0.0 else 0.0
+    if hgrad < RQTOL:
+        hgrad = RQTOL / n
+        hloss = hgrad * q
+    else:
+        hloss = hgrad * q / n
+    mk = km[k]
+    if mk > 0.0:
+        hloss += mk * q * q
+        hgrad += 2.0 * mk * q
+    if qs < 0.0:
+        hloss = -hloss
+    return hloss, hgrad
+
+
+@_njit
+def base_linearisation(nj, n1, n2, status, ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r, pump_n, speed,
+                       q0, slot, diag_slot, data, p0, hl0):
+    """P0 = 1/hgrad and head loss of every link at the base flows, and the matrix J0 = A·P0·Aᵀ (slot data)."""
+    data[:] = 0.0
+    for k in range(n1.size):
+        if status[k] <= CLOSED:
+            p0[k] = 1.0 / CBIG
+            hl0[k] = 0.0
+        else:
+            hl, hg = link_law(k, q0[k], ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r, pump_n, speed)
+            p0[k] = 1.0 / hg
+            hl0[k] = hl
+        a = n1[k]
+        b = n2[k]
+        if a < nj:
+            data[diag_slot[a]] += p0[k]
+        if b < nj:
+            data[diag_slot[b]] += p0[k]
+        if slot[k] >= 0:
+            data[slot[k]] -= p0[k]
+
+
+@_njit
+def _forward_sparse(ncols, col_node1, col_node2, col_sign2, iperm, parent, lp, li, lx, mark, w, reach_ptr,
+                    reach_idx, reach_val):
+    """W = L⁻¹·M for the columns of M (+1 at node1, sign2 at node2; -1 = no node), stored compressed."""
+    nnz = 0
+    stamp_base = 1
+    for c in range(ncols):
+        reach_ptr[c] = nnz
+        stamp = stamp_base + c
+        start = nnz
+        for side in range(2):
+            node = col_node1[c] if side == 0 else col_node2[c]
+            if node < 0:
+                continue
+            j = iperm[node]
+            w[j] += 1.0 if side == 0 else col_sign2[c]
+            while j >= 0 and mark[j] != stamp:
+                mark[j] = stamp
+                reach_idx[nnz] = j
+                nnz += 1
+                j = parent[j]
+        reach_idx[start:nnz] = np.sort(reach_idx[start:nnz])
+        for t in range(start, nnz):
+            j = reach_idx[t]
+            wj = w[j]
+            if wj != 0.0:
+                for p in range(lp[j], lp[j + 1]):
+                    w[li[p]] -= lx[p] * wj
+        for t in range(start, nnz):
+            j = reach_idx[t]
+            reach_val[t] = w[j]
+            w[j] = 0.0
+    reach_ptr[ncols] = nnz
+    return stamp_base + ncols
+
+
+@_njit
+def solve_leak(nj, nn, n1, n2, status, ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r, pump_n, speed,
+               elev, h0, q0, p0, hl0, lp, li, lx, d, perm, iperm, parent, em_node, em_ke, qexp, h_out, q_out, e_out,
+               mark, w, x, in_s):
+    """One emitter scenario on the base factorisation.  Returns (passes, |S|) or (-1, reason) when not handled."""
+    m = em_node.size
+    s_links = np.empty(MAX_S, np.int64)
+    ns = 0
+    maxcols = m + MAX_S
+    maxreach = maxcols * nj if maxcols * nj < 4 * nj * 64 else 4 * nj * 64
+    reach_ptr = np.empty(maxcols + 1, np.int64)
+    reach_idx = np.empty(maxreach, np.int64)
+    reach_val = np.empty(maxreach)
+    col1 = np.empty(maxcols, np.int64)
+    col2 = np.empty(maxcols, np.int64)
+    sign2 = np.empty(maxcols)
+    for a in range(m):
+        col1[a] = em_node[a]
+        col2[a] = -1
+        sign2[a] = 0.0
+        if h0[em_node[a]] - elev[em_node[a]] <= 0.0:
+            return -1, 1  # no pressure at the leak: the emitter law's barrier region, full solver
+    for it_pass in range(MAX_PASSES):
+        k = m + ns
+        for t in range(ns):
+            lk = s_links[t]
+            col1[m + t] = n1[lk] if n1[lk] < nj else -1
+            col2[m + t] = n2[lk] if n2[lk] < nj else -1
+            sign2[m + t] = -1.0
+        # reach of all columns can exceed the buffer only for huge S; guarded by MAX_S and maxreach
+        _forward_sparse(k, col1, col2, sign2, iperm, parent, lp, li, lx, mark, w, reach_ptr, reach_idx, reach_val)
+        # mark must not collide with later stamps: reset the touched entries
+        for t in range(reach_ptr[k]):
+            mark[reach_idx[t]] = 0
+        R = np.zeros((k, k))
+        for a in range(k):
+            for t in range(reach_ptr[a], reach_ptr[a + 1]):
+                w[reach_idx[t]] = reach_val[t] / d[reach_idx[t]]
+            for b in range(a, k):
+                acc = 0.0
+                for t in range(reach_ptr[b], reach_ptr[b + 1]):
+                    acc += w[reach_idx[t]] * reach_val[t]
+                R[a, b] = acc
+                R[b, a] = acc
+            for t in range(reach_ptr[a], reach_ptr[a + 1]):
+                w[reach_idx[t]] = 0.0
+        # unknowns z = [E (m), dq_S (ns), u (k)]; u = [dH at emitters, Δ(H1-H2) of S links]
+        nz = m + ns + k
+        z = np.zeros(nz)
+        for a in range(m):
+            i = em_node[a]
+            z[a] = ((h0[i] - elev[i]) / em_ke[a]) ** (1.0 / qexp)
+        for a in range(k):
+            acc = 0.0
+            for b in range(m):
+                acc -= R[a, b] * z[b]
+            z[m + ns + a] = acc
+        J = np.zeros((nz, nz))
+        G = np.zeros(nz)
+        ok = False
+        for _newton in range(50):
+            J[:, :] = 0.0
+            # u + R·[E; dq_S − P0_S·v] = 0
+            for a in range(k):
+                r = m + ns + a
+                acc = z[r]
+                J[r, r] = 1.0
+                for b in range(k):
+                    if b < m:
+                        acc += R[a, b] * z[b]
+                        J[r, b] += R[a, b]
+                    else:
+                        lk = s_links[b - m]
+                        acc += R[a, b] * (z[b] - p0[lk] * z[m + ns + b])
+                        J[r, b] += R[a, b]
+                        J[r, m + ns + b] -= R[a, b] * p0[lk]
+                G[r] = acc
+            for a in range(m):  # emitter law: ke·E^qexp = p0 + dH
+                i = em_node[a]
+                e = z[a]
+                if e <= 0.0:
+                    return -1, 2
+                G[a] = em_ke[a] * e**qexp - (h0[i] - elev[i] + z[m + ns + a])
+                J[a, a] = qexp * em_ke[a] * e ** (qexp - 1.0)
+                J[a, m + ns + a] = -1.0
+            for t in range(ns):  # link law: hl(q0+dq) − hl0 = v
+                lk = s_links[t]
+                r = m + t
+                hl, hg = link_law(lk, q0[lk] + z[r], ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r, pump_n,
+                                  speed)
+                G[r] = hl - hl0[lk] - z[m + ns + m + t]
+                J[r, r] = hg
+                J[r, m + ns + m + t] = -1.0
+            gmax = np.abs(G).max()
+            dz = np.linalg.solve(J, G)
+            z -= dz
+            if gmax < NEWTON_TOL and np.abs(dz).max() < 1e-9:
+                ok = True
+                break
+        if not ok:
+            return -1, 3
+        # junction head changes: x = L⁻ᵀ D⁻¹ Σ_a coef_a W_a with coef = −[E; c], c = dq_S − P0_S·v
+        x[:] = 0.0
+        for a in range(k):
+            if a < m:
+                coef = -z[a]
+            else:
+                lk = s_links[a - m]
+                coef = -(z[a] - p0[lk] * z[m + ns + a])
+            for t in range(reach_ptr[a], reach_ptr[a + 1]):
+                x[reach_idx[t]] += coef * reach_val[t]
+        for j in range(nj):
+            x[j] /= d[j]
+        for j in range(nj - 1, -1, -1):
+            acc = x[j]
+            for p in range(lp[j], lp[j + 1]):
+                acc -= lx[p] * x[li[p]]
+            x[j] = acc
+        for j in range(nj):
+            h_out[perm[j]] = h0[perm[j]] + x[j]
+        for j in range(nj, nn):
+            h_out[j] = h0[j]
+        # every link: linear flow, exact check where it moved
+        added = 0
+        for lk in range(n1.size):
+            a = n1[lk]
+            b = n2[lk]
+            dh = (h_out[a] - h0[a]) - (h_out[b] - h0[b])
+            if in_s[lk] > 0:
+                q = q0[lk] + z[in_s[lk] - 1 + m]
+            else:
+                q = q0[lk] + p0[lk] * dh
+            if status[lk] <= CLOSED:
+                q_out[lk] = 0.0
+                continue
+            q_out[lk] = q
+            t = ltype[lk]
+            if (t == CVPIPE or t == PUMP) and q < 0.0:
+                return -1, 4  # a check valve / pump would close: status change, full solver
+            if in_s[lk] > 0:
+                continue
+            dq = q - q0[lk]
+            if abs(dq) > 1e-6 * abs(q0[lk]) + 1e-12:
+                hl, hg = link_law(lk, q, ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r, pump_n, speed)
+                if abs(hl - hl0[lk] - dh) > LIN_TOL:
+                    if ns + added >= MAX_S:
+                        return -1, 5
+                    s_links[ns + added] = lk
+                    added += 1
+        if added == 0:
+            for a in range(m):
+                e_out[em_node[a]] = z[a]
+            for t in range(ns):
+                in_s[s_links[t]] = 0
+            return it_pass + 1, ns
+        for t in range(ns, ns + added):
+            in_s[s_links[t]] = t + 1
+        ns += added
+    for t in range(ns):
+        in_s[s_links[t]] = 0
+    return -1, 6
+
+
+class LowRankSolver:
+    """Per-engine wrapper: base linearisation and factor per time; `solve` returns None when not handled."""
+
+    @staticmethod
+    def applicable(engine) -> bool:
+        c = engine.c
+        if numba is None or c.pda or engine.base_emitters.size or engine.kernel.factor.backend != "ldl":
+            return False
+        if c.headloss == "D-W":
+            return False
+        if c.valves.size:
+            return False
+        return bool(np.all(c.ptype == POWER_FUNC)) if c.pumps.size else True
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        c = engine.c
+        k = engine.kernel
+        self.sym = k.factor._sym
+        self.iperm = np.empty(c.nj, np.int64)
+        self.iperm[self.sym.perm] = np.arange(c.nj)
+        self.pump_of_link = np.full(c.nl, -1, np.int64)
+        self.pump_of_link[c.pumps] = np.arange(c.pumps.size)
+        self.per_time: dict[int, tuple] = {}
+        self.mark = np.zeros(c.nj, np.int64)
+        self.w = np.zeros(c.nj)
+        self.x = np.zeros(c.nj)
+        self.in_s = np.zeros(c.nl, np.int64)
+        self.handled = 0
+        self.fallbacks = 0
+
+    def _prepare(self, time: int, base):
+        if time in self.per_time:
+            return self.per_time[time]
+        eng, c, sym = self.engine, self.engine.c, self.sym
+        # the base must be converged tightly: every scenario inherits its residual
+        st = base.copy()
+        eng._set_emitters(eng.base_emitters, eng.base_em_ke)
+        info = eng.kernel.hydsolve(st, 1e-10)
+        if not info.converged and info.relerr > 1e-8:
+            self.per_time[time] = None
+            return None
+        data = np.zeros(eng.kernel.pattern.nnz)
+        p0 = np.zeros(c.nl)
+        hl0 = np.zeros(c.nl)
+        status = st.status.copy()
+        for k in np.flatnonzero(status > CLOSED):  # only pipes and pumps may be open here (applicable())
+            if c.ltype[k] not in (PIPE, CVPIPE, PUMP):
+                self.per_time[time] = None
+                return None
+        base_linearisation(c.nj, c.n1, c.n2, status, c.ltype, c.resist, c.km, c.hexp, self.pump_of_link,
+                           c.pump_h0, c.pump_r, c.pump_n, st.setting, st.Q, eng.kernel.slot,
+                           eng.kernel.pattern.diag_slot, data, p0, hl0)
+        lx = np.empty_like(sym.lx)
+        d = np.empty(c.nj)
+        y = np.zeros(c.nj)
+        bad = ldl_numeric_rows(sym.n, sym.ap, sym.ai, data, sym.lp, sym.rp, sym.rj, sym.rpos, sym.li, lx, d, y)
+        if bad >= 0:
+            self.per_time[time] = None
+            return None
+        prep = (st, status, p0, hl0, lx, d)
+        self.per_time[time] = prep
+        return prep
+
+    def solve(self, plan, time: int, base):
+        c = self.engine.c
+        if np.ndim(plan.dem_scale) or plan.dem_scale != 1.0:
+            return None
+        prep = self._prepare(time, base)
+        if prep is None:
+            return None
+        st, status, p0, hl0, lx, d = prep
+        if plan.em_node.size == 0:  # the base itself (tightly converged)
+            self.handled += 1
+            return st.H.copy(), np.where(status <= CLOSED, 0.0, st.Q), np.zeros(c.nj), True, 0, []
+        sym = self.sym
+        h = np.empty(c.nn)
+        q = np.empty(c.nl)
+        e = np.zeros(c.nj)
+        passes, info = solve_leak(
+            c.nj, c.nn, c.n1, c.n2, status, c.ltype, c.resist, c.km, c.hexp, self.pump_of_link, c.pump_h0, c.pump_r,
+            c.pump_n, st.setting, c.elev, st.H, st.Q, p0, hl0, sym.lp, sym.li, lx, d, sym.perm, self.iperm,
+            sym.parent, plan.em_node, plan.em_ke, c.qexp, h, q, e, self.mark, self.w, self.x, self.in_s)
+        if passes < 0:
+            self.in_s[:] = 0
+            self.fallbacks += 1
+            return None
+        self.handled += 1
+        return h, q, e, True, int(passes), []
