@@ -18,7 +18,7 @@ def plant1_out():
     net = demo_city()
     w = WhatIf(net, build_event(net, plant=1, capacity=0.0), 22 * 3600, 13)
     base = w.run(None)
-    plan, _, log = Optimiser(w, max_evals=70, time_budget_s=120.0).optimise(base)
+    plan, _, log = Optimiser(w, max_evals=40, time_budget_s=120.0).optimise(base)
     return w, base, plan, log
 
 
@@ -55,7 +55,7 @@ def test_plan_halves_unmet_demand_and_customer_hours(plant1_out):
     assert not any(a["element"].startswith("P1_") for a in actions)  # the plant that is out is left alone
     for block in plan.stations:
         assert all(0.8 <= s["speed"] <= 1.2 for s in block.values())
-    assert log.evaluations <= 70
+    assert log.evaluations <= 40
 
 
 def test_plan_also_holds_in_epanet(plant1_out):

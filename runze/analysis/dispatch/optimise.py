@@ -148,6 +148,18 @@ class Optimiser:
         if best <= 1e-9:  # nothing to gain: no action is the plan
             self.log.stopped = "no deficit without action"
             return plan, best, self._done()
+        # a second starting point, the "everything available" corner (every standby pump on, top speed, every
+        # candidate valve open): when the shortfall is large the search descends from there (dropping what does
+        # not help) instead of climbing to it one move at a time
+        corner = plan.copy()
+        corner.valves_open = sorted(valves)
+        for block in corner.stations:
+            for s in block:
+                block[s] = {"standby": bool(self.w.stations[s]["standby"]),
+                            "speed": SPEEDS[-1] if self.w.stations[s]["kind"] == "plant" else 1.0}
+        value = self.score(corner)
+        if value < best:
+            plan, best = corner, value
         phases = [list(range(nb))] + [[b] for b in range(nb)]
         for phase in phases:
             improved = True
