@@ -293,16 +293,48 @@ def test_roles_see_only_their_views_and_language_switch(browser, server):
     page.close()
 
 
+def test_connections_party_and_report_figures_match_the_api(browser, server):
+    page = _login(browser, server, "admin")
+    paths = _api(page, "/openapi.json")["json"]["paths"]
+    if "/api/connections/figures" not in paths:
+        pytest.skip("the API has no connection routes yet (issue 8): the 报装 view shows 尚未开放")
+    _open(page, "connections")
+    month = page.input_value("[data-testid=month]")
+    figures = _api(page, f"/api/connections/figures?month={month}")["json"]
+    assert figures["submitted"] > 0  # the default month is the newest application's, so it has data
+    assert _number(page.inner_text("[data-testid=conn-submitted]")) == figures["submitted"]
+    assert _number(page.inner_text("[data-testid=conn-completed]")) == figures["completed"]
+    median = next(k for k in figures["by_kind"] if k["customer_kind"] == "all")["workdays_median"]
+    assert _number(page.inner_text("[data-testid=conn-workdays]")) == pytest.approx(median, abs=0.006)
+    page.screenshot(path=str(ARTIFACTS / "connections.png"))
+    _open(page, "party")
+    report = _api(page, f"/api/party/report?month={month}")["json"]
+    assert _number(page.inner_text("[data-testid=party-members]")) == report["members"]
+    _open(page, "reports")
+    monthly = _api(page, f"/api/reports/monthly?month={month}")["json"]
+    assert _number(page.inner_text("[data-testid=report-nrw]")) == pytest.approx(
+        monthly["headline"]["nrw_percent"], abs=0.06)
+    page.click("[data-testid=report-html]")
+    page.wait_for_function("document.querySelector('#frame')?.style.display === 'block'")
+    page.screenshot(path=str(ARTIFACTS / "report.png"))
+    page.close()
+
+
+def _unacknowledged(page) -> int:
+    return sum(_api(page, f"/api/telemetry/alarms?status={s}&limit=1")["json"]["total"]
+               for s in ("raised", "cleared_unacknowledged"))
+
+
 def test_acknowledge_an_alarm(browser, server):
     page = _login(browser, server)
     paths = _api(page, "/openapi.json")["json"]["paths"]
     if "/api/telemetry/alarms" not in paths:
         pytest.skip("the API has no alarm routes (runze/web/routes/telemetry.py): the alarms view shows 尚未开放")
-    attention = _api(page, "/api/telemetry/alarms?status=attention&limit=1")["json"]["total"]
+    attention = _unacknowledged(page)
     assert attention >= 1  # raised by the readings the fixture imported
     assert _number(page.inner_text("[data-testid=open-alarms]")) == attention
     _open(page, "alarms")
-    alarm = _api(page, "/api/telemetry/alarms?status=attention&limit=1")["json"]["items"][0]
+    alarm = _api(page, "/api/telemetry/alarms?status=raised&limit=1")["json"]["items"][0]
     assert page.inner_text(f"[data-testid=alarm-status-{alarm['id']}]") == "raised"
     page.screenshot(path=str(ARTIFACTS / "alarms-before.png"))
     page.click(f"[data-testid=ack-{alarm['id']}]")
@@ -311,7 +343,7 @@ def test_acknowledge_an_alarm(browser, server):
     after = _api(page, "/api/telemetry/alarms?limit=100")["json"]["items"]
     stored = next(a for a in after if a["id"] == alarm["id"])
     assert stored["status"] == "acknowledged" and stored["acknowledged_by"] == "dispatcher"
-    assert _api(page, "/api/telemetry/alarms?status=attention&limit=1")["json"]["total"] == attention - 1
+    assert _unacknowledged(page) == attention - 1
     assert _number(page.inner_text("[data-testid=alarms-open]")) == attention - 1
     page.screenshot(path=str(ARTIFACTS / "alarms-after.png"))
     # a viewer sees the alarms but gets no acknowledge button

@@ -58,8 +58,8 @@ function show(root, r, map, geo) {
   <h3>${t("actions")}</h3><ol data-testid="wf-actions">${actions.length ? actions.map((a) => `<li>${esc(a.time || "")} ${esc(a.text || JSON.stringify(a))}</li>`).join("") : "<li class=muted>—</li>"}</ol></div>
   <div class="panel"><h3>${t("timeline")}</h3><div class="chart" id="tl"></div></div></div>`;
   const clocks = (na.hourly || []).map((h) => h.clock);
-  const c = chartIn(root.querySelector("#tl"), { tooltip: { trigger: "axis" }, legend: { textStyle: { color: "#c9d7ea" } },
-    grid: { left: 60, right: 10, top: 30, bottom: 30 }, xAxis: { type: "category", data: clocks, ...axisStyle },
+  const c = chartIn(root.querySelector("#tl"), { tooltip: { trigger: "axis" }, legend: { top: 0, right: 0, textStyle: { color: "#c9d7ea" } },
+    grid: { left: 60, right: 10, top: 40, bottom: 30 }, xAxis: { type: "category", data: clocks, ...axisStyle },
     yAxis: { type: "value", name: t("customers_below"), ...axisStyle },
     series: [{ type: "line", name: t("no_action"), data: (na.hourly || []).map((h) => h.customers_below_service), itemStyle: { color: "#ff4d4f" } },
       { type: "line", name: t("with_plan"), data: (pl.hourly || []).map((h) => h.customers_below_service), itemStyle: { color: "#52c41a" } }] });

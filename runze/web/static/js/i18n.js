@@ -41,6 +41,14 @@ const TEXTS = {
   not_allowed: ["当前角色无权使用此功能", "Your role may not use this view"],
   demo_hint: ["演示账号：dispatcher / runze-demo-2025", "Demo account: dispatcher / runze-demo-2025"],
   getting_water: ["获得用水指标", "Getting-water indicator"],
+  month: ["月份", "Month"], submitted: ["受理", "Submitted"], completed: ["完成通水", "Completed"],
+  open_at_end: ["月末在办", "Open at month end"], procedures_median: ["办理环节（中位）", "Procedures (median)"],
+  workdays_median: ["办理时间（中位）", "Time (median)"], workdays: ["工作日", "working days"],
+  free_share: ["免费比例", "Free of charge"], members: ["党员", "Members"], activities: ["组织生活", "Activities"],
+  attendance: ["出勤率", "Attendance"], member_hours_share: ["党员抢修工时占比", "Members' share of repair hours"],
+  callouts: ["先锋队出动", "Vanguard call-outs"], points_top: ["积分榜", "Points"], points: ["积分", "Points"],
+  leakage_rate: ["漏损率", "Leakage rate"], turbidity_compliance: ["浊度合格率", "Turbidity compliance"],
+  repair_on_time: ["抢修及时率", "Repairs on time"], open_report: ["查看月报", "Open the monthly report"],
 };
 let lang = localStorage.getItem("runze.lang") || "zh";
 export function t(key) { const e = TEXTS[key]; return e ? e[lang === "en" ? 1 : 0] : key; }

@@ -5,10 +5,13 @@ import { pick, t } from "./i18n.js";
 import { createNetworkMap } from "./map.js";
 import { dispatchView } from "./dispatch.js";
 import { outageView } from "./outage.js";
+import { connectionsView, partyView, reportsView } from "./services.js";
 
 export const OPEN_STATES = ["reported", "dispatched", "on_site", "isolated", "repaired", "restored"];
 const fmt = (v, d = 0) => (v === null || v === undefined || Number.isNaN(v) ? "—" : Number(v).toLocaleString("zh-CN", { minimumFractionDigits: d, maximumFractionDigits: d }));
 export { fmt };
+/** An ISO time shown in China Standard Time (times are stored in UTC). */
+export const local = (iso) => (iso ? new Date(iso).toLocaleString("sv-SE", { timeZone: "Asia/Shanghai", hour12: false }).slice(0, 16) : "");
 export const esc = (s) => String(s ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
 
 export function unavailable(root, id, note) {
@@ -36,9 +39,9 @@ async function alarmPaths() {
 function alarmItems(data) { return Array.isArray(data) ? data : data.items || []; }
 // needing attention: raised and not acknowledged, or cleared before anyone acknowledged it
 const isOpenAlarm = (a) => ["raised", "cleared_unacknowledged"].includes(a.status) && !a.acknowledged_at;
-async function openAlarmCount(path) {
-  const page = await api(`${path}?status=attention&limit=1`);
-  return Array.isArray(page) ? page.filter(isOpenAlarm).length : page.total;
+async function openAlarmCount(path) { // 未处理 = not yet acknowledged: raised, or cleared before anyone acknowledged
+  const totals = await Promise.all(["raised", "cleared_unacknowledged"].map((st) => api(`${path}?status=${st}&limit=1`)));
+  return totals.reduce((n, page) => n + (Array.isArray(page) ? page.filter(isOpenAlarm).length : page.total), 0);
 }
 
 async function overview(root) {
@@ -129,7 +132,7 @@ async function alarmsView(root, { me }) {
     const mayAck = paths.ack && me.permissions.some((a) => /alarm/.test(a) && /ack|manage|write/.test(a));
     root.innerHTML = `<h2>${t("alarms")} <span class="tag" data-testid="alarms-open">${items.filter(isOpenAlarm).length}</span></h2><div class="panel"><table data-testid="alarms-table"><thead><tr><th>ID</th><th>${t("kind")}</th><th>${t("status")}</th><th>${t("title")}</th><th>${t("reported")}</th><th></th></tr></thead><tbody>
     ${items.map((a) => `<tr data-alarm="${esc(a.id)}"><td>${esc(a.code || a.id)}</td><td>${esc(a.rule_id || a.kind || "")} ${esc(a.sensor_id || "")}</td><td data-testid="alarm-status-${esc(a.id)}">${esc(a.status)}</td>
-      <td>${esc(pick(a.message) || `${a.condition || ""} ${a.raise_value ?? ""}`)} <span class="muted">${esc(a.message_key || "")}</span></td><td>${esc((a.raised_at || a.started_at || a.created_at || "").replace("T", " ").slice(0, 16))}</td>
+      <td>${esc(pick(a.message) || `${a.condition || ""} ${a.raise_value == null ? "" : Number(a.raise_value).toPrecision(3)}`)} <span class="muted">${esc(a.message_key || "")}</span></td><td>${esc(local(a.raised_at || a.started_at || a.created_at))}</td>
       <td>${mayAck && isOpenAlarm(a) ? `<button type="button" data-ack="${esc(a.id)}" data-testid="ack-${esc(a.id)}">${t("ack")}</button>` : ""}</td></tr>`).join("")}
     </tbody></table>${items.length ? "" : `<p class="muted">—</p>`}</div>`;
     root.querySelectorAll("button[data-ack]").forEach((b) => b.addEventListener("click", async () => {
@@ -148,7 +151,7 @@ async function workordersView(root, { params }) {
   root.innerHTML = `<h2>${t("workorders")} <span class="tag" data-testid="wo-total">${page.total}</span></h2>
   <div class="toolbar"><a href="#/workorders${openOnly ? "?all=1" : ""}"><button class="secondary" type="button">${openOnly ? t("all") : t("open_only")}</button></a></div>
   <div class="panel"><table data-testid="wo-table"><thead><tr><th>${t("code")}</th><th>${t("kind")}</th><th>${t("status")}</th><th>${t("title")}</th><th>${t("crew")}</th><th>${t("reported")}</th></tr></thead><tbody>
-  ${page.items.map((w) => `<tr><td>${esc(w.code)}</td><td>${esc(w.kind)}</td><td>${esc(w.status)}</td><td>${esc(w.title)}</td><td>${esc(w.crew_name || "")}</td><td>${esc(w.reported_at.replace("T", " ").slice(0, 16))}</td></tr>`).join("")}
+  ${page.items.map((w) => `<tr><td>${esc(w.code)}</td><td>${esc(w.kind)}</td><td>${esc(w.status)}</td><td>${esc(w.title)}</td><td>${esc(w.crew_name || "")}</td><td>${esc(local(w.reported_at))}</td></tr>`).join("")}
   </tbody></table></div>`;
 }
 
@@ -173,7 +176,7 @@ export const VIEWS = [
   { id: "leaks", needs: [], render: notDeployed("leaks", /\/leaks\/?$/, "runze.analysis.leaks") },
   { id: "outage", needs: ["outage:plan"], render: outageView },
   { id: "workorders", needs: ["workorders:read"], render: workordersView },
-  { id: "connections", needs: [], render: notDeployed("connections", /\/connections\/?$/, t("getting_water")) },
-  { id: "party", needs: [], render: notDeployed("party", /\/party(\/branches)?\/?$/) },
-  { id: "reports", needs: [], render: notDeployed("reports", /\/reports\/?$/) },
+  { id: "connections", needs: [], render: connectionsView },
+  { id: "party", needs: [], render: partyView },
+  { id: "reports", needs: [], render: reportsView },
 ];
