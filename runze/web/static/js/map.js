@@ -139,7 +139,9 @@ export function createNetworkMap(el, geo, sim, { onPipeClick } = {}) {
       grid: { left: 0, right: 0, top: 0, bottom: 0 },
       xAxis: { type: "value", min: a.x0, max: a.x1, show: false, scale: true },
       yAxis: { type: "value", min: a.y0, max: a.y1, show: false, scale: true },
-      dataZoom: [{ type: "inside", xAxisIndex: 0, filterMode: "none" }, { type: "inside", yAxisIndex: 0, filterMode: "none" }],
+      // throttle 16 ms: a frame per screen refresh while dragging (the default 100 ms feels jerky)
+      dataZoom: [{ type: "inside", xAxisIndex: 0, filterMode: "none", throttle: 16 },
+        { type: "inside", yAxisIndex: 0, filterMode: "none", throttle: 16 }],
       legend: { top: 6, left: 8, textStyle: { color: "#c9d7ea" }, data: [...new Set(pipeNames())], selectedMode: true },
       tooltip: { trigger: "item", confine: true, formatter: tooltip },
       series: [dmaSeries(), ...pipeSeries(), ...symbolSeries()],
