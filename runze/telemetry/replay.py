@@ -31,7 +31,7 @@ CST = timezone(timedelta(hours=8))
 DEFAULT_START = datetime(2026, 11, 24, 12, 0, tzinfo=CST)
 BURST_M3S = 0.05  # 180 m³/h: a DN200 main
 BURST_HOURS = (3, 7)  # clock hours [start, end)
-PLANT3_LIMIT = (13 * 3600.0, 21 * 3600.0)  # seconds after the noon start: 01:00 to 09:00
+PLANT3_LIMIT_HOURS = (1, 9)  # clock hours: 01:00 to 09:00
 PUBLISH_UNIT = {"pressure": "MPa", "flow": "m3/h", "level": "m", "turbidity": "NTU"}
 
 
@@ -45,15 +45,19 @@ class Scenario:
     network: Network | None = None
 
 
-def rainstorm_network(net: Network) -> tuple[Network, str, list[str]]:
-    """The demo city with the night's events as EPANET controls and a burst demand (a copy)."""
+def rainstorm_network(net: Network, start_clock_s: float = 12 * 3600.0) -> tuple[Network, str, list[str]]:
+    """The demo city with the night's events as EPANET controls and a burst demand (a copy).
+
+    ``start_clock_s``: the clock time (seconds after midnight) at which the simulation starts.
+    """
     net = copy.deepcopy(net)
+    limit = [((h * 3600.0 - start_clock_s) % 86400.0) for h in PLANT3_LIMIT_HOURS]  # seconds after the start
     events = []
     plant3 = next((p for p in net.utility.plants if p["id"] == "P3"), net.utility.plants[-1])
     stopped = plant3["duty_pumps"][: max(1, len(plant3["duty_pumps"]) // 2)]
     for pump in stopped:
-        net.controls.append(Control(pump, "CLOSED", None, "time", None, PLANT3_LIMIT[0]))
-        net.controls.append(Control(pump, "OPEN", None, "time", None, PLANT3_LIMIT[1]))
+        net.controls.append(Control(pump, "CLOSED", None, "time", None, limit[0]))
+        net.controls.append(Control(pump, "OPEN", None, "time", None, limit[1]))
     events.append(f"01:00–09:00 {plant3['id']} limited: {', '.join(stopped)} stopped")
     logger = next(s for s in net.utility.sensors if s["id"] == "PL001")
     dma = next((d for d in net.utility.dmas.values() if logger["element"] in d["nodes"]), None)
@@ -99,8 +103,8 @@ def build_scenario(hours: float = 24.0, step_s: int = 300, seed: int = 2026, sta
         from runze.network.demo_city import build_demo_city
 
         network = build_demo_city(seed=seed)
-    net, _burst, events = rainstorm_network(network)
     local = start.astimezone(CST)
+    net, _burst, events = rainstorm_network(network, float(local.hour * 3600 + local.minute * 60))
     t = net.options.time
     t.duration = hours * 3600.0
     t.hydraulic_step = t.report_step = float(step_s)
