@@ -16,7 +16,7 @@ const TEXTS = {
   model_note: ["模型计算（24 小时水力模拟）", "From the model (24 h hydraulic simulation)"],
   supply_by_plant: ["各水厂今日供水", "Supply per plant today"],
   plant: ["水厂", "Plant"], capacity: ["设计规模", "Capacity"], supply: ["供水量", "Supply"],
-  peak: ["高峰流量", "Peak flow"], load: ["负荷率", "Load"], m3d: ["m³/日", "m³/d"], m3h: ["m³/h", "m³/h"],
+  peak: ["高峰流量", "Peak flow"], load: ["负荷率", "Load"], peak_load: ["高峰负荷率", "Peak load"], m3d: ["m³/日", "m³/d"], m3h: ["m³/h", "m³/h"],
   hourly_outflow: ["逐时出厂流量", "Hourly plant outflow"], tanks: ["清水池/高位水池水位", "Tank levels"],
   colour_by: ["着色", "Colour by"], pressure: ["压力", "Pressure"], flow: ["流量", "Flow"], velocity: ["流速", "Velocity"],
   hour: ["时刻", "Hour"], details: ["详情", "Details"], click_pipe: ["点击管段查看详情", "Click a pipe for details"],

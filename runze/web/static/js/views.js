@@ -110,7 +110,7 @@ async function plantsView(root) {
   const [ov, sim] = await Promise.all([cached("/api/analysis/overview"), cached("/api/analysis/simulation")]);
   const clocks = sim.clock_hours.map((h) => `${String(h).padStart(2, "0")}:00`);
   root.innerHTML = `<h2>${t("plants")}</h2><div class="panel"><table data-testid="plants-table"><thead><tr><th>${t("plant")}</th>
-  <th class="num">${t("capacity")} ${t("m3d")}</th><th class="num">${t("supply")} m³</th><th class="num">${t("peak")} ${t("m3h")}</th><th class="num">${t("load")}</th></tr></thead><tbody>
+  <th class="num">${t("capacity")} ${t("m3d")}</th><th class="num">${t("supply")} m³</th><th class="num">${t("peak")} ${t("m3h")}</th><th class="num">${t("peak_load")}</th></tr></thead><tbody>
   ${ov.plants.map((p) => `<tr><td>${esc(p.name)} <span class="muted">${esc(p.id)}</span></td><td class="num">${fmt(p.capacity_m3d)}</td><td class="num">${fmt(p.supply_m3)}</td><td class="num">${fmt(p.peak_m3h)}</td><td class="num">${fmt((p.peak_m3h * 24 / p.capacity_m3d) * 100, 0)}%</td></tr>`).join("")}
   </tbody></table><p class="muted">${t("model_note")}</p></div>
   <div class="grid2"><div class="panel"><h3>${t("hourly_outflow")} (${t("m3h")})</h3><div class="chart" id="c1"></div></div>
