@@ -10,13 +10,19 @@ non-positive pivot reports the row that failed.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as sla
 
+# RUNZE_NO_JIT=1 skips numba (first use compiles for ~20-60 s, then loads from __pycache__): the numpy
+# kernels and qdldl/scipy factorisations give the same results, slower on large networks.
 try:
     import numba
 except ImportError:  # pragma: no cover - the module is only used when numba is present
+    numba = None
+if os.environ.get("RUNZE_NO_JIT", "").lower() in ("1", "true", "yes"):
     numba = None
 
 AVAILABLE = numba is not None
