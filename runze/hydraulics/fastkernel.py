@@ -1,8 +1,10 @@
-"""Compiled (numba) versions of the three per-trial passes over links: pipe linearisation, assembly, flow update.
+"""Compiled (numba) per-trial passes over links: pipe, pump and valve linearisation, assembly of regular links
+and of control valves (in EPANET's valve order), flow update, and the valve/link status rules.
 
-They compute exactly what the numpy code in `coeffs.pipe_coeffs` and `solver.Kernel` computes (the tests run
-both and compare), but in one pass each instead of ~20 array operations, which matters because a trial on a
-3,000-junction network is only a few hundred microseconds of arithmetic.  Used when numba is installed.
+They compute what the numpy reference code in `coeffs`, `solver.Kernel` and `status` computes (a test runs
+both and compares), in one pass each instead of ~20 array operations: a trial on a 3,000-junction network is
+only a few hundred microseconds of arithmetic, so per-call overhead matters.  `fastloop` strings them together.
+Used when numba is installed (and RUNZE_NO_JIT is not set).
 """
 
 from __future__ import annotations
