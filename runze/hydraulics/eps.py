@@ -42,14 +42,25 @@ def initial_state(c: Compiled, kernel: Kernel) -> HydState:
     return st
 
 
-def set_demands(c: Compiled, st: HydState, htime: int) -> None:
-    """EPANET's demands(): pattern-driven demands, reservoir heads and pump speeds for the period."""
+def set_demands(c: Compiled, st: HydState, htime: int, cache: dict | None = None) -> None:
+    """EPANET's demands(): pattern-driven demands, reservoir heads and pump speeds for the period.
+
+    `cache` (a dict owned by one run) keeps the junction demand vector of each pattern period: patterns
+    repeat, so a day of hourly periods computes 24 vectors however many hydraulic steps there are."""
     period = (htime + c.pstart) // c.pstep
     mult = c.pattern_factors(period)
-    if c.dem_node.size:
-        d = np.bincount(c.dem_node, c.dem_base * mult[c.dem_pat] * c.dmult, minlength=c.nj)
-    else:
-        d = np.zeros(c.nj)
+    d = None
+    key = None
+    if cache is not None:
+        key = period % cache.setdefault("lcm", int(np.lcm.reduce(c.pat_len)) if c.pat_len.size else 1)
+        d = cache.get(key)
+    if d is None:
+        if c.dem_node.size:
+            d = np.bincount(c.dem_node, c.dem_base * mult[c.dem_pat] * c.dmult, minlength=c.nj)
+        else:
+            d = np.zeros(c.nj)
+        if cache is not None:
+            cache[key] = d
     st.Dfull[:] = d
     st.D[:] = d
     if c.res_node.size:
@@ -134,8 +145,9 @@ class Simulation:
         total_iters = 0
         periods: list[int] = []
         halted = False
+        demand_cache: dict = {}
         while True:
-            set_demands(c, st, htime)
+            set_demands(c, st, htime, demand_cache)
             if self.controls is not None:
                 self.controls.apply(st, htime)
             info = kernel.hydsolve(st, self.accuracy)
@@ -218,19 +230,21 @@ class Simulation:
                 out.append(HydWarning("negative_pressure", htime, [ids[i] for i in neg]))
                 flagged = True
         v = c.valves
-        bad = v[(st.status[v] == XFCV) | (st.status[v] == XPRESSURE)]
-        if bad.size:
-            out.append(HydWarning("valve_cannot_deliver", htime, [lids[k] for k in bad]))
-            flagged = True
+        if v.size:
+            bad = v[(st.status[v] == XFCV) | (st.status[v] == XPRESSURE)]
+            if bad.size:
+                out.append(HydWarning("valve_cannot_deliver", htime, [lids[k] for k in bad]))
+                flagged = True
         p = c.pumps
-        xh = p[st.status[p] == XHEAD]
-        if xh.size:
-            out.append(HydWarning("pump_cannot_deliver_head", htime, [lids[k] for k in xh]))
-            flagged = True
-        xf = p[(st.status[p] >= OPEN) & (st.Q[p] > c.pump_qmax)]
-        if xf.size:
-            out.append(HydWarning("pump_cannot_deliver_flow", htime, [lids[k] for k in xf]))
-            flagged = True
+        if p.size:
+            xh = p[st.status[p] == XHEAD]
+            if xh.size:
+                out.append(HydWarning("pump_cannot_deliver_head", htime, [lids[k] for k in xh]))
+                flagged = True
+            xf = p[(st.status[p] >= OPEN) & (st.Q[p] > c.pump_qmax)]
+            if xf.size:
+                out.append(HydWarning("pump_cannot_deliver_flow", htime, [lids[k] for k in xf]))
+                flagged = True
         if flagged:
             disc = disconnected_nodes(c, st)
             if disc.size:
