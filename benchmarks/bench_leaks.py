@@ -4,8 +4,8 @@
                                      [--loggers-per-dma 4] [--out DIR]
 
 Networks: "demo" (the demo city, its sidecar sensors + `--loggers-per-dma` pressure loggers per DMA), "net3"
-(WNTR's Net3: flow meters on the two source links, the three tank levels and 15 pressure loggers spread by
-farthest-point sampling; no DMAs, so one area fed by the sources).  Prints the timings of each stage and the
+(WNTR's Net3: flow meters on the two source links and the three tank links, the tank levels and 15 pressure
+loggers spread by farthest-point sampling; no DMAs, so one area: sources minus tank filling).  Prints the timings of each stage and the
 BattLeDIM score summary, and a check of the hourly-solve + interpolation approximation against EPANET run
 at a 5-minute hydraulic step over the first day (max/mean abs error of the sensor pressures and flows).
 """
@@ -42,7 +42,8 @@ def network_and_layout(name: str, loggers: int, work: Path):
         return inp, net, place_loggers(net, layout_from_network(net), loggers)
     inp = NET3 if name == "net3" else Path(name)
     net = read_inp(inp)
-    lay = SensorLayout(flow={"Q-Lake": "10", "Q-River": "60"}, level={f"L-{t}": t for t in net.tanks})
+    tank_links = {f"Q-T{t}": lk.id for t in net.tanks for lk in net.links() if t in (lk.node1, lk.node2)}
+    lay = SensorLayout(flow={"Q-Lake": "10", "Q-River": "60", **tank_links}, level={f"L-{t}": t for t in net.tanks})
     return inp, net, place_loggers(net, lay, 15, prefix="PL")
 
 
@@ -84,6 +85,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--loggers-per-dma", type=int, default=12)
     ap.add_argument("--cusum-h", type=float, default=None)
+    ap.add_argument("--leak-scale", type=float, default=1.0, help="multiply the generator's leak size ranges")
     ap.add_argument("--out", default=None)
     ap.add_argument("--reuse", action="store_true", help="reuse data already in --out")
     args = ap.parse_args()
@@ -93,6 +95,9 @@ def main() -> None:
     inp, net, layout = network_and_layout(args.net, args.loggers_per_dma, work)
     data_dir = work / "scada"
     cfg = GeneratorConfig(days=args.days, n_leaks=args.leaks, seed=args.seed)
+    if args.leak_scale != 1.0:  # leak sizes relative to the network's flow (Net3 supplies ~2,300 m³/h)
+        cfg.abrupt_m3h = tuple(v * args.leak_scale for v in cfg.abrupt_m3h)
+        cfg.incipient_m3h = tuple(v * args.leak_scale for v in cfg.incipient_m3h)
     timings = {}
     if not (args.reuse and (data_dir / "leaks.csv").exists()):
         t = time.perf_counter()

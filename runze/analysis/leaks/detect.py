@@ -22,6 +22,7 @@ import pandas as pd
 from runze.analysis.leaks.layout import SensorLayout
 from runze.network.model import Network
 
+TRUNK = "TRUNK"  # name kept for an area of the mains outside every DMA (not built yet, see dma_inflows)
 INFLATION_BATCH = 48  # blocks per batch mean (12 h of 15-min blocks): longer than the demand wander
 
 
@@ -32,6 +33,12 @@ class DetectConfig:
     cusum_k: float = 0.5
     cusum_h: float = 20.0
     min_size_m3h: float = 0.8
+    jump_blocks: int = 4  # a burst alarm: the mean of the last `jump_blocks` blocks far above the baseline
+    jump_factor: float = 1.5
+    night_hours: tuple[int, int] = (1, 5)
+    night_k: float = 0.5  # slow (nightly) CUSUM, in units of the spread of night means
+    night_h: float = 12.0
+    min_night_sigma: float = 0.3  # m³/h: floor of that spread (14 training nights give a rough estimate)
     track_days: float = 1.0  # EWMA time constant of the baseline after a detection
     localise: bool = True
     # report a leak only once this many hours of data since its estimated start are in, so that localisation
@@ -76,21 +83,46 @@ def dma_inflows(frames: dict[str, pd.DataFrame], layout: SensorLayout, net: Netw
         if total is not None:
             cols[dma_id] = total
     if cols:
+        # the trunk mains outside every DMA (system input minus the DMAs' inflows) are not an area here: with
+        # tank volumes from levels the balance is too noisy (tens of m³/h); see the notes of issue 5
         return pd.DataFrame(cols)
-    total = pd.Series(0.0, index=flow.index if len(flow) else frames["pressure"].index)
-    for lk, sid in by_link.items():  # metered links next to reservoirs: outflow of the source
+    total = _system_input(frames, layout, net, flow, by_link)
+    if total is None:
+        total = pd.Series(0.0, index=flow.index if len(flow) else frames["pressure"].index)
+    return pd.DataFrame({"ALL": total})
+
+
+def _system_input(frames, layout, net, flow, by_link) -> pd.Series | None:
+    """Water into the network (metered sources: plant outlets from the sidecar, links next to reservoirs) minus
+    what the tanks take (their metered links, else their level's rate of change); None without source meters."""
+    plant_links = {p.get("outlet_link") for p in net.utility.plants if isinstance(p, dict)}
+    if not any(lk in plant_links or _touches(net.link(lk), net.reservoirs) for lk in by_link):
+        return None
+    total = pd.Series(0.0, index=flow.index)
+    metered_tanks = set()
+    for lk, sid in by_link.items():  # metered links next to reservoirs and tanks: what they give the network
         link = net.link(lk)
-        if link.node1 in net.reservoirs:
+        if lk in plant_links and not _touches(link, net.reservoirs):
             total = total + flow[sid]
-        elif link.node2 in net.reservoirs:
-            total = total - flow[sid]
+            continue
+        for store in (net.reservoirs, net.tanks):
+            if link.node1 in store:
+                total = total + flow[sid]
+                metered_tanks.add(link.node1)
+            elif link.node2 in store:
+                total = total - flow[sid]
+                metered_tanks.add(link.node2)
     level = frames.get("level", pd.DataFrame())
-    for sid, tank_id in layout.level.items():
-        if sid in level.columns:
+    for sid, tank_id in layout.level.items():  # tanks without a meter: from the level's rate of change
+        if sid in level.columns and tank_id not in metered_tanks:
             area = np.pi * net.tanks[tank_id].diameter ** 2 / 4.0
             rise = level[sid].rolling(7, center=True, min_periods=2).mean().diff() * 12.0  # m per hour
             total = total - area * rise.fillna(0.0)
-    return pd.DataFrame({"ALL": total})
+    return total
+
+
+def _touches(link, table) -> bool:
+    return link.node1 in table or link.node2 in table
 
 
 def _blocks(series: pd.DataFrame, minutes: int) -> pd.DataFrame:
@@ -126,11 +158,21 @@ def residuals(inflow: pd.DataFrame, cfg: DetectConfig, train_end: pd.Timestamp) 
                 pred[mine] = a[tod[mine]] * rest[mine]
             res[col] = y - pred
     else:
+        # one area: nothing moves with it, so time is the reference: the training profile per time of day
+        # (weekdays, weekends) scaled by the median ratio of the previous two weeks (lagged a day: seasons)
         col = q.columns[0]
-        per_day = 24 * 60 // cfg.block_min
-        y = q[col]
-        ref = sum(y.shift(per_day * d) for d in range(2, 9)) / 7.0
-        res[col] = (y - ref).fillna(0.0)
+        y = q[col].to_numpy()
+        profile = np.zeros(len(y))
+        for day_kind in (False, True):
+            sel = train & (weekend == day_kind)
+            sel = sel if sel.any() else train
+            prof = _smooth_circular(np.bincount(tod[sel], y[sel], n_tod) / np.maximum(
+                np.bincount(tod[sel], minlength=n_tod), 1), 1)
+            profile[weekend == day_kind] = prof[tod[weekend == day_kind]]
+        ratio = pd.Series(y / np.maximum(profile, 1e-9), index=q.index).resample("1D").median()
+        scale = ratio.shift(1).rolling(14, min_periods=1).median().reindex(q.index, method="ffill")
+        scale = scale.where(q.index >= train_end, 1.0).fillna(1.0).to_numpy()
+        res[col] = y - profile * scale
     spread = pd.DataFrame(index=q.index, columns=q.columns, dtype=float)
     for col in q.columns:
         r = res[col].to_numpy()
@@ -157,44 +199,95 @@ def _smooth_circular(x: np.ndarray, half: int) -> np.ndarray:
     return np.convolve(padded, k, mode="valid")
 
 
+def _event(seg: np.ndarray, times: pd.DatetimeIndex, start_i: int, end_i: int, per_day: float,
+           min_len: float, block_min: int) -> dict:
+    """An alarm's estimates from the residual above baseline since its start (seg, one value per sample)."""
+    t = np.arange(len(seg)) + 1.0
+    slope = float((seg * t).sum() / (t * t).sum())  # ramp through zero at the start
+    size = float(seg.mean())
+    incipient = ((seg - slope * t) ** 2).sum() < ((seg - size) ** 2).sum() and len(seg) > min_len
+    return {"start": times[min(start_i, len(times) - 1)],
+            "detected_at": times[end_i - 1] + pd.Timedelta(minutes=block_min),
+            "size": float(seg[-max(1, len(seg) // 4):].mean()),
+            "growth": slope * per_day if incipient else 0.0, "kind": "incipient" if incipient else "abrupt"}
+
+
 def cusum_events(res: pd.Series, spread: pd.Series, cfg: DetectConfig, train_end: pd.Timestamp) -> list[dict]:
-    """Alarms on one area's residual: [{start, detected_at, size, growth, kind}]."""
+    """Alarms on one area's residual: [{start, detected_at, size, growth, kind}].
+
+    Two CUSUMs share one baseline μ: a fast one on every block (bursts, alarm in minutes to hours) and a slow
+    one on each night's mean residual (01:00-05:00, when use is lowest and steadiest: small and growing leaks,
+    alarm in days), with its spread from the training nights.
+    """
     r = res.to_numpy(float)
     s = spread.to_numpy(float)
     times = res.index
-    blocks_per_day = 24 * 60 / cfg.block_min
-    alpha = 1.0 / (cfg.track_days * blocks_per_day)
+    per_day = 24 * 60 / cfg.block_min
+    alpha = 1.0 / (cfg.track_days * per_day)
     first = int(np.searchsorted(times, train_end))
+    hour = np.asarray(times.hour)
+    night = (hour >= cfg.night_hours[0]) & (hour < cfg.night_hours[1])
+    night_end = night[:-1] & ~night[1:]  # last block of each night
+    day = (np.asarray(times.normalize().asi8) // 86_400_000_000_000)
+    train_nights = pd.Series(r[:first][night[:first]]).groupby(day[:first][night[:first]]).mean()
+    sigma_night = max(float(train_nights.std(ddof=1)) if len(train_nights) > 2 else np.inf, cfg.min_night_sigma)
     mu = float(np.median(r[:first])) if first > 0 else 0.0
+    # a burst alarm needs the last hour's mean above `jump_factor` × the largest such excursion of the training
+    # window: residuals are heavy-tailed (big customers, weekends), so a spread-based bound alarms too often
+    roll = pd.Series(r[:first]).rolling(cfg.jump_blocks).mean().to_numpy() - mu
+    jump_limit = cfg.jump_factor * float(np.nanmax(np.abs(roll))) if first > cfg.jump_blocks else np.inf
     tracking = False
-    stat, zero_at = 0.0, first
+    fast, zero_at = 0.0, first
+    slow, slow_zero, night_sum, night_n = 0.0, first, 0.0, 0
+    nights: list[tuple[int, float]] = []  # (index of the night's last block, mean residual above μ)
     out: list[dict] = []
     for i in range(first, len(r)):
         z = (r[i] - mu) / s[i]
-        stat = max(0.0, stat + z - cfg.cusum_k)
-        if stat == 0.0:
+        fast = max(0.0, fast + z - cfg.cusum_k)
+        if fast == 0.0:
             zero_at = i
-        if stat > cfg.cusum_h:
+        alarm = None
+        jump = (r[i - cfg.jump_blocks + 1:i + 1] - mu).mean() > jump_limit
+        if jump and fast > 0 and zero_at < i - cfg.jump_blocks:  # a burst: the last hour far above baseline
+            zero_at = i - cfg.jump_blocks
+        if fast > cfg.cusum_h or jump:
             seg = r[zero_at + 1:i + 1] - mu
-            size = float(seg.mean())
-            if size >= cfg.min_size_m3h:
-                t = np.arange(len(seg)) + 1.0
-                slope = float((seg * t).sum() / (t * t).sum())  # ramp through zero at the start
-                sse_ramp = float(((seg - slope * t) ** 2).sum())
-                sse_step = float(((seg - size) ** 2).sum())
-                incipient = sse_ramp < sse_step and len(seg) > blocks_per_day / 4
-                out.append({"start": times[zero_at + 1] if zero_at + 1 < len(times) else times[i],
-                            "detected_at": times[i] + pd.Timedelta(minutes=cfg.block_min),
-                            "size": float(seg[-max(1, len(seg) // 4):].mean()),
-                            "growth": slope * blocks_per_day if incipient else 0.0,
-                            "kind": "incipient" if incipient else "abrupt",
-                            "start_i": zero_at + 1, "end_i": i + 1})
-                mu = mu + float(seg[-max(1, len(seg) // 4):].mean())
-                tracking = True
-            stat, zero_at = 0.0, i
+            if seg.mean() >= cfg.min_size_m3h:
+                alarm = _event(seg, times, zero_at + 1, i + 1, per_day, per_day / 4, cfg.block_min)
+            fast, zero_at = 0.0, i
+        if night[i]:
+            night_sum += r[i] - mu
+            night_n += 1
+        if i < len(night_end) and night_end[i] and night_n:
+            x = night_sum / night_n
+            nights.append((i, x))
+            night_sum, night_n = 0.0, 0
+            slow = max(0.0, slow + x / sigma_night - cfg.night_k)
+            if slow == 0.0:
+                slow_zero = len(nights)
+            if slow > cfg.night_h and alarm is None:
+                seg_n = np.array([v for _, v in nights[slow_zero:]])
+                if seg_n.mean() >= cfg.min_size_m3h:
+                    start_i = max(nights[slow_zero - 1][0] + 1 if slow_zero > 0 else first, first)
+                    alarm = _event(seg_n, times, start_i, i + 1, 1.0, 2, cfg.block_min)
+                slow, slow_zero = 0.0, len(nights)
+        if alarm is not None:
+            out.append(alarm)
+            mu += alarm["size"]
+            tracking = True
+            fast, zero_at, slow, slow_zero = 0.0, i, 0.0, len(nights)
         elif tracking and z < 6:  # follow growth and repairs, not a new burst
             mu += alpha * (r[i] - mu)
     return out
+
+
+def seasonal_level(inflow: pd.DataFrame, index: pd.DatetimeIndex, train_end: pd.Timestamp) -> pd.Series:
+    """System use over the past week relative to the training window (1 in training), on `index`."""
+    total = inflow.sum(axis=1)
+    ref = float(total[total.index < train_end].mean())
+    week = total.rolling("7D").mean() / max(ref, 1e-9)
+    level = week.reindex(index, method="ffill").fillna(1.0)
+    return level.where(index >= train_end, 1.0).clip(0.5, 2.0)
 
 
 def detect_events(frames: dict[str, pd.DataFrame], layout: SensorLayout, net: Network,
@@ -204,9 +297,12 @@ def detect_events(frames: dict[str, pd.DataFrame], layout: SensorLayout, net: Ne
     if train_end is None:
         train_end = inflow.index[0] + pd.Timedelta(days=cfg.train_days)
     res, spread = residuals(inflow, cfg, train_end)
+    level = seasonal_level(inflow, res.index, train_end)
     events: list[LeakEvent] = []
     for col in res.columns:
-        for e in cusum_events(res[col], spread[col], cfg, train_end):
-            events.append(LeakEvent(col, e["start"], e["detected_at"], e["size"], e["growth"], e["kind"]))
+        # residual noise grows with use (summer): detect on the residual in training-level units
+        for e in cusum_events(res[col] / level, spread[col], cfg, train_end):
+            f = float(level.asof(e["detected_at"]))
+            events.append(LeakEvent(col, e["start"], e["detected_at"], e["size"] * f, e["growth"] * f, e["kind"]))
     events.sort(key=lambda e: e.detected_at)
     return events

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from runze.analysis.leaks.detect import DetectConfig, LeakEvent, detect_events, dma_inflows, residuals
+from runze.analysis.leaks.detect import TRUNK, DetectConfig, LeakEvent, detect_events, dma_inflows, residuals
 from runze.analysis.leaks.layout import SensorLayout
 from runze.analysis.leaks.localise import fit_pressure_model, localise
 from runze.network.model import Network
@@ -43,6 +43,9 @@ def detect_and_localise(frames: dict[str, pd.DataFrame], layout: SensorLayout, n
         q = window - (before.median() if len(before) else 0.0)
         q = q.clip(lower=0.0)
         nodes = layout.dmas.get(ev.dma, {}).get("nodes") if ev.dma in layout.dmas else None
+        if ev.dma == TRUNK:
+            inside = {n for d in layout.dmas.values() for n in d.get("nodes", [])}
+            nodes = [n for n in net.junctions if n not in inside]
         # the pressure model of the week before the event (seasons drift; earlier leaks are in its baseline)
         model = fit_pressure_model(frames["pressure"], layout, ev.start, cfg.block_min, train_days=7.0)
         span = frames["pressure"].loc[ev.start - pd.Timedelta(days=3):ev.detected_at - pd.Timedelta(seconds=1)]
