@@ -6,6 +6,7 @@ the tests walk this table so that what a role may do cannot drift from what the 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -126,6 +127,9 @@ def actor_of(user: User) -> Actor:
 
 # ---- passwords ------------------------------------------------------------------------------------------
 _hashers: dict[tuple[int, int], PasswordHasher] = {}
+# argon2 takes `argon2_memory_kib` (64 MiB by default) per hash: a burst of logins on the server's 40 worker
+# threads would need 2.5 GiB, so at most this many hashes run at once and the rest wait their turn
+_HASH_SLOTS = threading.BoundedSemaphore(4)
 
 
 def _hasher(settings: Settings) -> PasswordHasher:
@@ -136,12 +140,14 @@ def _hasher(settings: Settings) -> PasswordHasher:
 
 
 def hash_password(password: str, settings: Settings) -> str:
-    return _hasher(settings).hash(password)
+    with _HASH_SLOTS:
+        return _hasher(settings).hash(password)
 
 
 def verify_password(password_hash: str, password: str, settings: Settings) -> bool:
     try:
-        return _hasher(settings).verify(password_hash, password)
+        with _HASH_SLOTS:
+            return _hasher(settings).verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -152,7 +158,7 @@ _BAD_LOGIN = AuthenticationFailed("wrong user name or password", message_zh="用
 def authenticate(session: Session, username: str, password: str, settings: Settings) -> User:
     user = session.query(User).filter_by(username=username).one_or_none()
     if user is None:
-        _hasher(settings).hash(password)  # same work as a real check: do not reveal which names exist
+        hash_password(password, settings)  # same work as a real check: do not reveal which names exist
         raise _BAD_LOGIN
     if not verify_password(user.password_hash, password, settings) or not user.is_active:
         raise _BAD_LOGIN
