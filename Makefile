@@ -12,9 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# The dashboard on the demo city (embedded SQLite in ./runze-data); prints the address.
+# The main job: the dashboard on the demo city (embedded SQLite in ./runze-data) with a replayed day of
+# telemetry streaming in through MQTT; prints the address.
 demo: $(STAMP)
-	$(BIN)/runze serve --demo
+	$(BIN)/runze demo
 
 # Debian's Chromium (and CJK fonts) for the Playwright browser tests; never a downloaded browser build.
 browser:
