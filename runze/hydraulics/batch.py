@@ -19,7 +19,9 @@ link_settings {valve: setting in SI (m of pressure, m³/s, loss coefficient), or
 
 Executors: in-process (`workers=1`), a local process pool (`workers>1`; the network is sent once per worker
 and each worker compiles its own kernel), or Dask (`executor="dask"`, see `batch_dask.py`).  Scenarios that
-change only emitters and demands use the compiled low-rank kernel of `batch_kernel.py` when it is available.
+change only emitters go through the compiled compensation kernel of `batch_kernel.py` (base factorisation,
+low-rank update, verified linearisation); anything it cannot verify falls back to the full gradient loop.
+`iterations` is then the number of compensation passes rather than gradient trials.
 """
 
 from __future__ import annotations
@@ -283,10 +285,6 @@ class BatchEngine:
         """Heads (ft), flows (cfs, closed = 0), emitter flows (cfs) of one plan at `time`."""
         c = self.c
         base = self.base_state(time)
-        if self.fast and plan.emitters_only and self.lowrank is not None:
-            out = self.lowrank.solve(plan, time, base)
-            if out is not None:
-                return out
         st = self.st
         for name in ("H", "Q", "status", "setting", "D", "Dfull", "node_demand", "V"):
             getattr(st, name)[:] = getattr(base, name)
@@ -352,8 +350,21 @@ class BatchEngine:
         its = np.zeros((s, t), np.int64)
         warns: list[list[str]] = [[] for _ in range(s)]
         for j, time in enumerate(times):
-            for i, plan in enumerate(plans):
-                h, q, e, ok, n, w = self.solve_plan(plan, int(time))
+            todo = range(s)
+            fast = [i for i, p in enumerate(plans) if p.emitters_only and not np.ndim(p.dem_scale)
+                    and p.dem_scale == 1.0] if self.fast and self.lowrank is not None else []
+            if fast:
+                out = self.lowrank.solve_many([plans[i] for i in fast], int(time), self.base_state(int(time)))
+                if out is not None:
+                    h, q, e, passes, _ = out
+                    done = passes >= 0
+                    rows = np.asarray(fast)[done]
+                    H[rows, j], Q[rows, j], E[rows, j] = h[done], q[done], e[done]
+                    conv[rows, j] = True
+                    its[rows, j] = passes[done]
+                    todo = np.asarray(fast)[~done].tolist() + sorted(set(range(s)) - set(fast))
+            for i in todo:
+                h, q, e, ok, n, w = self.solve_plan(plans[i], int(time))
                 H[i, j], Q[i, j], E[i, j], conv[i, j], its[i, j] = h, q, e, ok, n
                 warns[i].extend(f"t={int(time)}s: {m}" for m in w)
         return {"H": H, "Q": Q, "E": E, "converged": conv, "iterations": its, "warnings": warns}

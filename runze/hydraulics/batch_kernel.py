@@ -11,10 +11,14 @@ base* factorised once (LDLᵀ, the engine's own symbolic factorisation) and shar
 2. The exact nonlinear laws of the emitters and of S (EPANET's head-loss formulas) plus u = −R·[E; c] give a
    small dense system (2·|B| unknowns) solved by Newton to 1e-10.
 3. One back-substitution gives every junction's head change; every other link's flow follows linearly.
-4. Every link whose flow moved materially is checked against its exact law; a link whose linearisation error
-   exceeds `LIN_TOL` (ft) joins S and the scenario is re-solved from step 1.  A check valve or pump whose flow
-   would reverse, a leak at a node without pressure, or S growing past `MAX_S` returns "not handled" and the
-   caller falls back to the full gradient loop — the answer is never an unverified approximation.
+4. Every link's linearisation error δ = hl(q) − hl0 − (q − q0)/P0 is evaluated at its new flow (second-order
+   Taylor term when the flow moved < 5 %, the exact law otherwise).  Links whose gradient changed by more than
+   20–25 % join S (exact, step 2); the others' δ enter the next pass as flow injections A·P0·δ (one more
+   dense forward solve: a chord iteration, contraction ≈ the relative gradient change, a few per cent).
+5. Done when a pass adds no link to S, moves no head by more than HEAD_TOL and no δ by more than DELTA_TOL
+   (typically 2–3 passes).  A check valve or pump whose flow would reverse, a leak at a node without
+   pressure, S growing past MAX_S or no convergence in MAX_PASSES returns "not handled" and the caller
+   solves that scenario with the full gradient loop — the answer is never an unverified approximation.
 
 Applicable when the base has no PDA, no emitters of its own and every open link is a pipe (H-W or C-M, check
 valves included) or a power-function pump; otherwise batch mode uses the full solver for every scenario.
@@ -32,10 +36,14 @@ try:
 except ImportError:  # pragma: no cover
     numba = None
 
-LIN_TOL = 1.0e-5  # ft: largest accepted linearisation error of a link's head loss (3 µm)
+HEAD_TOL = 1.0e-3  # ft: a scenario is done when a pass moves no head by more than this (0.3 mm; the next
+DELTA_TOL = 1.0e-4  # ft: pass would move it ~5× less) and no link's linearisation error by more than this
 NEWTON_TOL = 1.0e-10
-MAX_S = 48  # nonlinear links per scenario before giving up (full solver instead)
-MAX_PASSES = 8
+# a link whose head-loss gradient moved outside [RATIO_LO, RATIO_HI] × its base value is solved exactly (S);
+# inside, the chord iteration on its δ contracts by |1 − ratio| ≤ 0.25 per pass
+RATIO_LO, RATIO_HI = 0.8, 1.25
+MAX_S = 60  # strongly nonlinear links per scenario before giving up (full solver instead)
+MAX_PASSES = 12
 
 
 def _njit(f):
@@ -77,18 +85,43 @@ def link_law(k, qs, ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r, pump
 
 
 @_njit
+def half_curvature(k, qs, ltype, resist, km, hexp, pump_of_link, pump_r, pump_n, speed):
+    """h''(q)/2 of the same laws (0 in EPANET's linear low-flow branch, where the exact law is used instead)."""
+    q = abs(qs)
+    if q == 0.0:
+        return 0.0
+    if ltype[k] == PUMP:
+        m = pump_of_link[k]
+        n = pump_n[m]
+        if abs(n - 1.0) < TINY:
+            return 0.0
+        r = pump_r[m] * speed[k] ** (2.0 - n)
+        if n * r * q ** (n - 1.0) < RQTOL:
+            return 0.0
+        c = 0.5 * n * (n - 1.0) * r * q ** (n - 2.0)
+    else:
+        n = hexp
+        if n * resist[k] * q ** (n - 1.0) < RQTOL:
+            return 0.0
+        c = 0.5 * n * (n - 1.0) * resist[k] * q ** (n - 2.0) + km[k]
+    return c if qs > 0.0 else -c
+
+
+@_njit
 def base_linearisation(nj, n1, n2, status, ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r, pump_n, speed,
-                       q0, slot, diag_slot, data, p0, hl0):
-    """P0 = 1/hgrad and head loss of every link at the base flows, and the matrix J0 = A·P0·Aᵀ (slot data)."""
+                       q0, slot, diag_slot, data, p0, hl0, c2):
+    """P0 = 1/hgrad, head loss and h''/2 of every link at the base flows; the matrix J0 = A·P0·Aᵀ (slot data)."""
     data[:] = 0.0
     for k in range(n1.size):
         if status[k] <= CLOSED:
             p0[k] = 1.0 / CBIG
             hl0[k] = 0.0
+            c2[k] = 0.0
         else:
             hl, hg = link_law(k, q0[k], ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r, pump_n, speed)
             p0[k] = 1.0 / hg
             hl0[k] = hl
+            c2[k] = half_curvature(k, q0[k], ltype, resist, km, hexp, pump_of_link, pump_r, pump_n, speed)
         a = n1[k]
         b = n2[k]
         if a < nj:
@@ -137,70 +170,100 @@ def _forward_sparse(ncols, col_node1, col_node2, col_sign2, iperm, parent, lp, l
 
 @_njit
 def solve_leak(nj, nn, n1, n2, status, ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r, pump_n, speed,
-               elev, h0, q0, p0, hl0, lp, li, lx, d, perm, iperm, parent, em_node, em_ke, qexp, h_out, q_out, e_out,
-               mark, w, x, in_s):
+               elev, h0, q0, p0, hl0, c2, lp, li, lx, d, perm, iperm, parent, em_node, em_ke, qexp, h_out, q_out,
+               e_out, mark, w, x, yg, in_s, delta, reach_ptr, reach_idx, reach_val, s_links):
     """One emitter scenario on the base factorisation.  Returns (passes, |S|) or (-1, reason) when not handled."""
     m = em_node.size
-    s_links = np.empty(MAX_S, np.int64)
+    nl = n1.size
     ns = 0
     maxcols = m + MAX_S
-    maxreach = maxcols * nj if maxcols * nj < 4 * nj * 64 else 4 * nj * 64
-    reach_ptr = np.empty(maxcols + 1, np.int64)
-    reach_idx = np.empty(maxreach, np.int64)
-    reach_val = np.empty(maxreach)
     col1 = np.empty(maxcols, np.int64)
     col2 = np.empty(maxcols, np.int64)
     sign2 = np.empty(maxcols)
+    dq_s = np.zeros(MAX_S)
+    e_cur = np.empty(m)
     for a in range(m):
-        col1[a] = em_node[a]
+        i = em_node[a]
+        col1[a] = i
         col2[a] = -1
         sign2[a] = 0.0
-        if h0[em_node[a]] - elev[em_node[a]] <= 0.0:
+        if h0[i] - elev[i] <= 0.0:
             return -1, 1  # no pressure at the leak: the emitter law's barrier region, full solver
+        e_cur[a] = ((h0[i] - elev[i]) / em_ke[a]) ** (1.0 / qexp)
+    for lk in range(nl):
+        delta[lk] = 0.0
+    for j in range(nn):
+        h_out[j] = h0[j]
+    need_w = True
+    use_g = False
+    R = np.zeros((1, 1))
+    toff = np.zeros(maxcols)
+    result = -1
+    reason = 6
     for it_pass in range(MAX_PASSES):
         k = m + ns
-        for t in range(ns):
-            lk = s_links[t]
-            col1[m + t] = n1[lk] if n1[lk] < nj else -1
-            col2[m + t] = n2[lk] if n2[lk] < nj else -1
-            sign2[m + t] = -1.0
-        # reach of all columns can exceed the buffer only for huge S; guarded by MAX_S and maxreach
-        _forward_sparse(k, col1, col2, sign2, iperm, parent, lp, li, lx, mark, w, reach_ptr, reach_idx, reach_val)
-        # mark must not collide with later stamps: reset the touched entries
-        for t in range(reach_ptr[k]):
-            mark[reach_idx[t]] = 0
-        R = np.zeros((k, k))
+        if need_w:
+            for t in range(ns):
+                lk = s_links[t]
+                col1[m + t] = n1[lk] if n1[lk] < nj else -1
+                col2[m + t] = n2[lk] if n2[lk] < nj else -1
+                sign2[m + t] = -1.0
+            _forward_sparse(k, col1, col2, sign2, iperm, parent, lp, li, lx, mark, w, reach_ptr, reach_idx, reach_val)
+            for t in range(reach_ptr[k]):
+                mark[reach_idx[t]] = 0
+            R = np.zeros((k, k))
+            for a in range(k):
+                for t in range(reach_ptr[a], reach_ptr[a + 1]):
+                    w[reach_idx[t]] = reach_val[t] / d[reach_idx[t]]
+                for b in range(a, k):
+                    acc = 0.0
+                    for t in range(reach_ptr[b], reach_ptr[b + 1]):
+                        acc += w[reach_idx[t]] * reach_val[t]
+                    R[a, b] = acc
+                    R[b, a] = acc
+                for t in range(reach_ptr[a], reach_ptr[a + 1]):
+                    w[reach_idx[t]] = 0.0
+            need_w = False
+        # the mild links' linearisation errors δ act as flow injections g = A·(P0·δ): yg = L⁻¹·g (dense)
+        for j in range(nj):
+            yg[j] = 0.0
+        if use_g:
+            for lk in range(nl):
+                v = p0[lk] * delta[lk]
+                if v != 0.0:
+                    if n1[lk] < nj:
+                        yg[iperm[n1[lk]]] += v
+                    if n2[lk] < nj:
+                        yg[iperm[n2[lk]]] -= v
+            for j in range(nj):
+                yj = yg[j]
+                if yj != 0.0:
+                    for p in range(lp[j], lp[j + 1]):
+                        yg[li[p]] -= lx[p] * yj
         for a in range(k):
-            for t in range(reach_ptr[a], reach_ptr[a + 1]):
-                w[reach_idx[t]] = reach_val[t] / d[reach_idx[t]]
-            for b in range(a, k):
-                acc = 0.0
-                for t in range(reach_ptr[b], reach_ptr[b + 1]):
-                    acc += w[reach_idx[t]] * reach_val[t]
-                R[a, b] = acc
-                R[b, a] = acc
-            for t in range(reach_ptr[a], reach_ptr[a + 1]):
-                w[reach_idx[t]] = 0.0
-        # unknowns z = [E (m), dq_S (ns), u (k)]; u = [dH at emitters, Δ(H1-H2) of S links]
+            acc = 0.0
+            if use_g:
+                for t in range(reach_ptr[a], reach_ptr[a + 1]):
+                    acc += reach_val[t] * yg[reach_idx[t]] / d[reach_idx[t]]
+            toff[a] = acc
+        # reduced system, unknowns z = [E (m), dq_S (ns), u (k)];  u + R·[E; dq_S − P0_S·v] − toff = 0
         nz = m + ns + k
         z = np.zeros(nz)
         for a in range(m):
-            i = em_node[a]
-            z[a] = ((h0[i] - elev[i]) / em_ke[a]) ** (1.0 / qexp)
-        for a in range(k):
-            acc = 0.0
-            for b in range(m):
-                acc -= R[a, b] * z[b]
-            z[m + ns + a] = acc
+            z[a] = e_cur[a]
+            z[m + ns + a] = h_out[em_node[a]] - h0[em_node[a]]
+        for t in range(ns):
+            lk = s_links[t]
+            z[m + t] = dq_s[t]
+            z[m + ns + m + t] = (h_out[n1[lk]] - h0[n1[lk]]) - (h_out[n2[lk]] - h0[n2[lk]])
         J = np.zeros((nz, nz))
         G = np.zeros(nz)
         ok = False
         for _newton in range(50):
             J[:, :] = 0.0
-            # u + R·[E; dq_S − P0_S·v] = 0
             for a in range(k):
                 r = m + ns + a
-                acc = z[r]
+                acc = z[r] - toff[a]
                 J[r, r] = 1.0
                 for b in range(k):
                     if b < m:
@@ -236,8 +299,13 @@ def solve_leak(nj, nn, n1, n2, status, ltype, resist, km, hexp, pump_of_link, pu
                 break
         if not ok:
             return -1, 3
-        # junction head changes: x = L⁻ᵀ D⁻¹ Σ_a coef_a W_a with coef = −[E; c], c = dq_S − P0_S·v
-        x[:] = 0.0
+        for a in range(m):
+            e_cur[a] = z[a]
+        for t in range(ns):
+            dq_s[t] = z[m + t]
+        # junction head changes: x = L⁻ᵀ D⁻¹ (Σ_a coef_a W_a + yg), coef = −[E; c], c = dq_S − P0_S·v
+        for j in range(nj):
+            x[j] = yg[j]
         for a in range(k):
             if a < m:
                 coef = -z[a]
@@ -253,20 +321,24 @@ def solve_leak(nj, nn, n1, n2, status, ltype, resist, km, hexp, pump_of_link, pu
             for p in range(lp[j], lp[j + 1]):
                 acc -= lx[p] * x[li[p]]
             x[j] = acc
+        hchange = 0.0
         for j in range(nj):
-            h_out[perm[j]] = h0[perm[j]] + x[j]
-        for j in range(nj, nn):
-            h_out[j] = h0[j]
-        # every link: linear flow, exact check where it moved
+            old = perm[j]
+            hnew = h0[old] + x[j]
+            if abs(hnew - h_out[old]) > hchange:
+                hchange = abs(hnew - h_out[old])
+            h_out[old] = hnew
+        # every link: flow of the model just solved, then its linearisation error at that flow
         added = 0
-        for lk in range(n1.size):
+        dchange = 0.0
+        for lk in range(nl):
             a = n1[lk]
             b = n2[lk]
             dh = (h_out[a] - h0[a]) - (h_out[b] - h0[b])
             if in_s[lk] > 0:
-                q = q0[lk] + z[in_s[lk] - 1 + m]
+                q = q0[lk] + dq_s[in_s[lk] - 1]
             else:
-                q = q0[lk] + p0[lk] * dh
+                q = q0[lk] + p0[lk] * (dh - delta[lk])
             if status[lk] <= CLOSED:
                 q_out[lk] = 0.0
                 continue
@@ -277,25 +349,81 @@ def solve_leak(nj, nn, n1, n2, status, ltype, resist, km, hexp, pump_of_link, pu
             if in_s[lk] > 0:
                 continue
             dq = q - q0[lk]
-            if abs(dq) > 1e-6 * abs(q0[lk]) + 1e-12:
+            aq = abs(q0[lk])
+            if abs(dq) <= 0.05 * aq and p0[lk] * c2[lk] != 0.0:
+                dnew = c2[lk] * dq * dq  # second-order Taylor term (third-order rest < 1e-3 of it here)
+            elif dq == 0.0:
+                dnew = 0.0
+            else:
                 hl, hg = link_law(lk, q, ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r, pump_n, speed)
-                if abs(hl - hl0[lk] - dh) > LIN_TOL:
+                ratio = hg * p0[lk]
+                if ratio < RATIO_LO or ratio > RATIO_HI:
                     if ns + added >= MAX_S:
                         return -1, 5
                     s_links[ns + added] = lk
+                    dq_s[ns + added] = dq
                     added += 1
-        if added == 0:
-            for a in range(m):
-                e_out[em_node[a]] = z[a]
-            for t in range(ns):
-                in_s[s_links[t]] = 0
-            return it_pass + 1, ns
-        for t in range(ns, ns + added):
-            in_s[s_links[t]] = t + 1
-        ns += added
+                    in_s[lk] = ns + added
+                    if abs(delta[lk]) > dchange:
+                        dchange = abs(delta[lk])
+                    delta[lk] = 0.0
+                    continue
+                dnew = hl - hl0[lk] - dq / p0[lk]
+            if abs(dnew - delta[lk]) > dchange:
+                dchange = abs(dnew - delta[lk])
+            delta[lk] = dnew
+        if added:
+            ns += added
+            need_w = True
+        use_g = True
+        # done when the pass just solved used S and δ that the sweep confirms (the next pass would move heads by
+        # about the δ change, below DELTA_TOL); the first pass (pure linear response) always gets a second
+        if added == 0 and it_pass > 0 and dchange < DELTA_TOL and (hchange < HEAD_TOL or dchange < 0.1 * DELTA_TOL):
+            result = it_pass + 1
+            reason = ns
+            break
+    for a in range(m):
+        e_out[em_node[a]] = e_cur[a]
     for t in range(ns):
         in_s[s_links[t]] = 0
-    return -1, 6
+    return result, reason
+
+
+@_njit
+def solve_leaks(nj, nn, n1, n2, status, ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r, pump_n, speed,
+                elev, h0, q0, p0, hl0, c2, lp, li, lx, d, perm, iperm, parent, em_ptr, em_node, em_ke, qexp, H, Q, E,
+                passes, info):
+    """Every scenario s (emitters em_node[em_ptr[s]:em_ptr[s+1]]) in one compiled loop; passes[s] = -1: not handled."""
+    nl = n1.size
+    mark = np.zeros(nj, np.int64)
+    w = np.zeros(nj)
+    x = np.zeros(nj)
+    yg = np.zeros(nj)
+    in_s = np.zeros(nl, np.int64)
+    delta = np.zeros(nl)
+    maxm = 1
+    for s in range(em_ptr.size - 1):
+        if em_ptr[s + 1] - em_ptr[s] > maxm:
+            maxm = em_ptr[s + 1] - em_ptr[s]
+    maxcols = maxm + MAX_S
+    reach_ptr = np.empty(maxcols + 1, np.int64)
+    reach_idx = np.empty(maxcols * nj, np.int64)
+    reach_val = np.empty(maxcols * nj)
+    s_links = np.empty(MAX_S, np.int64)
+    for s in range(em_ptr.size - 1):
+        a, b = em_ptr[s], em_ptr[s + 1]
+        if b == a:  # no emitter: the caller copies the base solution
+            passes[s] = 0
+            info[s] = 0
+            continue
+        r, why = solve_leak(nj, nn, n1, n2, status, ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r, pump_n,
+                            speed, elev, h0, q0, p0, hl0, c2, lp, li, lx, d, perm, iperm, parent, em_node[a:b],
+                            em_ke[a:b], qexp, H[s], Q[s], E[s], mark, w, x, yg, in_s, delta, reach_ptr, reach_idx,
+                            reach_val, s_links)
+        for lk in range(nl):
+            in_s[lk] = 0
+        passes[s] = r
+        info[s] = why
 
 
 class LowRankSolver:
@@ -322,10 +450,6 @@ class LowRankSolver:
         self.pump_of_link = np.full(c.nl, -1, np.int64)
         self.pump_of_link[c.pumps] = np.arange(c.pumps.size)
         self.per_time: dict[int, tuple] = {}
-        self.mark = np.zeros(c.nj, np.int64)
-        self.w = np.zeros(c.nj)
-        self.x = np.zeros(c.nj)
-        self.in_s = np.zeros(c.nl, np.int64)
         self.handled = 0
         self.fallbacks = 0
 
@@ -343,6 +467,7 @@ class LowRankSolver:
         data = np.zeros(eng.kernel.pattern.nnz)
         p0 = np.zeros(c.nl)
         hl0 = np.zeros(c.nl)
+        c2 = np.zeros(c.nl)
         status = st.status.copy()
         for k in np.flatnonzero(status > CLOSED):  # only pipes and pumps may be open here (applicable())
             if c.ltype[k] not in (PIPE, CVPIPE, PUMP):
@@ -350,7 +475,7 @@ class LowRankSolver:
                 return None
         base_linearisation(c.nj, c.n1, c.n2, status, c.ltype, c.resist, c.km, c.hexp, self.pump_of_link,
                            c.pump_h0, c.pump_r, c.pump_n, st.setting, st.Q, eng.kernel.slot,
-                           eng.kernel.pattern.diag_slot, data, p0, hl0)
+                           eng.kernel.pattern.diag_slot, data, p0, hl0, c2)
         lx = np.empty_like(sym.lx)
         d = np.empty(c.nj)
         y = np.zeros(c.nj)
@@ -358,32 +483,38 @@ class LowRankSolver:
         if bad >= 0:
             self.per_time[time] = None
             return None
-        prep = (st, status, p0, hl0, lx, d)
+        prep = (st, status, p0, hl0, c2, lx, d)
         self.per_time[time] = prep
         return prep
 
-    def solve(self, plan, time: int, base):
+    def solve_many(self, plans, time: int, base):
+        """Raw (H, Q, E, passes) for `plans` (emitter-only); passes −1 where the full solver must take over."""
         c = self.engine.c
-        if np.ndim(plan.dem_scale) or plan.dem_scale != 1.0:
-            return None
         prep = self._prepare(time, base)
         if prep is None:
             return None
-        st, status, p0, hl0, lx, d = prep
-        if plan.em_node.size == 0:  # the base itself (tightly converged)
-            self.handled += 1
-            return st.H.copy(), np.where(status <= CLOSED, 0.0, st.Q), np.zeros(c.nj), True, 0, []
+        st, status, p0, hl0, c2, lx, d = prep
         sym = self.sym
-        h = np.empty(c.nn)
-        q = np.empty(c.nl)
-        e = np.zeros(c.nj)
-        passes, info = solve_leak(
-            c.nj, c.nn, c.n1, c.n2, status, c.ltype, c.resist, c.km, c.hexp, self.pump_of_link, c.pump_h0, c.pump_r,
-            c.pump_n, st.setting, c.elev, st.H, st.Q, p0, hl0, sym.lp, sym.li, lx, d, sym.perm, self.iperm,
-            sym.parent, plan.em_node, plan.em_ke, c.qexp, h, q, e, self.mark, self.w, self.x, self.in_s)
-        if passes < 0:
-            self.in_s[:] = 0
-            self.fallbacks += 1
-            return None
-        self.handled += 1
-        return h, q, e, True, int(passes), []
+        n = len(plans)
+        em_ptr = np.zeros(n + 1, np.int64)
+        em_ptr[1:] = np.cumsum([p.em_node.size for p in plans])
+        em_node = np.concatenate([p.em_node for p in plans]) if n else np.zeros(0, np.int64)
+        em_ke = np.concatenate([p.em_ke for p in plans]) if n else np.zeros(0)
+        H = np.empty((n, c.nn))
+        Q = np.empty((n, c.nl))
+        E = np.zeros((n, c.nj))
+        passes = np.zeros(n, np.int64)
+        info = np.zeros(n, np.int64)
+        solve_leaks(c.nj, c.nn, c.n1, c.n2, status, c.ltype, c.resist, c.km, c.hexp, self.pump_of_link, c.pump_h0,
+                    c.pump_r, c.pump_n, st.setting, c.elev, st.H, st.Q, p0, hl0, c2, sym.lp, sym.li, lx, d, sym.perm,
+                    self.iperm, sym.parent, em_ptr, em_node.astype(np.int64), em_ke.astype(float), c.qexp, H, Q, E,
+                    passes, info)
+        base_rows = em_ptr[1:] == em_ptr[:-1]  # no emitter at all: the base itself
+        if base_rows.any():
+            H[base_rows] = st.H
+            Q[base_rows] = np.where(status <= CLOSED, 0.0, st.Q)
+            E[base_rows] = 0.0
+            passes[base_rows] = 0
+        self.handled += int((passes >= 0).sum())
+        self.fallbacks += int((passes < 0).sum())
+        return H, Q, E, passes, info
