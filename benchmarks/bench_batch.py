@@ -76,7 +76,13 @@ def epanet_reference(inp: str | Path, scenarios, time_s: int = 0, accuracy: floa
         for rid, head in s.reservoir_heads.items():
             en.setnodevalue(ph, en.getnodeindex(ph, rid), en.ELEVATION, head / u.length)
         for pid, speed in s.pump_speeds.items():
-            en.setlinkvalue(ph, en.getlinkindex(ph, pid), en.INITSETTING, speed)
+            k = en.getlinkindex(ph, pid)
+            # runze applies a scenario's pump speed after the simple controls; EPANET's controls would reset an
+            # opened pump to speed 1, so the reference drops the controls on that pump
+            for ci in range(en.getcount(ph, en.CONTROLCOUNT), 0, -1):
+                if en.getcontrol(ph, ci)[1] == k:
+                    en.deletecontrol(ph, ci)
+            en.setlinkvalue(ph, k, en.INITSETTING, speed)
         for lid, value in s.link_settings.items():
             k = en.getlinkindex(ph, lid)
             t = en.getlinktype(ph, k)

@@ -14,7 +14,8 @@ simple controls evaluated at that time, tanks at their initial levels (no EPS be
 
 Scenario fields (SI): emitters {junction: C m³/s per m^γ (γ = the file's emitter exponent); 0 removes one},
 closed_links [link ids], demand_multiplier (scalar or {junction: multiplier}, on top of the file's),
-reservoir_heads {reservoir: head m, replacing the pattern's value}, pump_speeds {pump: relative speed, 0 closes},
+reservoir_heads {reservoir: head m, replacing the pattern's value}, pump_speeds {pump: relative speed, 0 closes;
+applied after the network's simple controls, so it holds even where a control would switch the pump},
 link_settings {valve: setting in SI (m of pressure, m³/s, loss coefficient), or pump: speed}.
 
 Executors: in-process (`workers=1`), a local process pool (`workers>1`; the network is sent once per worker
@@ -401,9 +402,13 @@ def to_results(c, plans: Sequence[Plan], times: Sequence[int], raw: dict) -> Bat
     nj = c.nj
     leak = np.zeros(raw["H"].shape)
     leak[:, :, :nj] = raw["E"] * CFS
+    pressure = (raw["H"] - c.elev) * FT
+    for i, p in enumerate(plans):
+        if p.res_node.size:  # a reservoir given a new head: that head is its new elevation (pressure 0, as EPANET)
+            pressure[i, :, p.res_node] = 0.0
     return BatchResults(
         scenario_names=[p.name for p in plans], times=np.asarray(times, np.int64), node_ids=list(c.node_ids),
-        link_ids=list(c.link_ids), head=raw["H"] * FT, pressure=(raw["H"] - c.elev) * FT, flow=raw["Q"] * CFS,
+        link_ids=list(c.link_ids), head=raw["H"] * FT, pressure=pressure, flow=raw["Q"] * CFS,
         leak=leak, converged=raw["converged"], iterations=raw["iterations"], warnings=raw["warnings"])
 
 

@@ -1,0 +1,167 @@
+"""Batch mode (`runze.solve_batch`) against EPANET 2.3: mixed scenarios on Net3, leaks on the demo city, the
+process pool and the Dask executor, bad input.  EPANET references are solved in a fresh project per scenario
+at ACCURACY 1e-6 (EPANET's loop keeps stale emitter flows otherwise)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pytest
+
+pytest.importorskip("epanet")
+wntr = pytest.importorskip("wntr")
+
+from runze.hydraulics import load_network  # noqa: E402
+from runze.hydraulics.batch import BatchError, Scenario, solve_batch  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+NET3 = Path(wntr.__file__).parent / "library" / "networks" / "Net3.inp"
+TOL = 0.05  # m, the acceptance limit against EPANET
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_batch", ROOT / "benchmarks" / "bench_batch.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _loop_pipes(net) -> list[str]:
+    """Pipes whose closure leaves the network connected (not bridges), so that both solvers stay well posed."""
+    g = nx.MultiGraph()
+    for link in net.links():
+        g.add_edge(link.node1, link.node2, key=link.id)
+    simple = nx.Graph(g)
+    bridges = {frozenset(e) for e in nx.bridges(simple)}
+    return [p.id for p in net.pipes.values()
+            if frozenset((p.node1, p.node2)) not in bridges and p.initial_status != "CLOSED"]
+
+
+def _mixed_scenarios(net, n: int, seed: int) -> list[Scenario]:
+    rng = np.random.default_rng(seed)
+    junctions = list(net.junctions)
+    pipes = _loop_pipes(net)
+    out = []
+    for s in range(n):
+        kind = s % 5
+        sc = Scenario(name=f"s{s}-k{kind}")
+        k = int(rng.integers(1, 4))
+        sc.emitters = {str(j): float(rng.uniform(2e-4, 1.5e-3)) for j in rng.choice(junctions, k, replace=False)}
+        if kind == 1:
+            sc.closed_links = [str(p) for p in rng.choice(pipes, 2, replace=False)]
+        elif kind == 2:
+            sc.demand_multiplier = float(rng.uniform(0.7, 1.4))
+        elif kind == 3:
+            sc.reservoir_heads = {"River": 220.0 * 0.3048 + float(rng.uniform(-3, 3))}
+        elif kind == 4:
+            sc.pump_speeds = {"335": float(rng.uniform(0.85, 1.1))}
+        out.append(sc)
+    return out
+
+
+def _compare(res, ids, ref, scenarios):
+    ours = res.pressure_frame(0)[ids].to_numpy()
+    dp = np.abs(ours - ref)
+    worst = dp.max(axis=1)
+    bad = [(scenarios[i].name, float(worst[i])) for i in np.flatnonzero(worst > TOL)]
+    assert not bad, f"scenarios over {TOL} m: {bad}"
+    return float(dp.max())
+
+
+def test_net3_mixed_scenarios_match_epanet():
+    net = load_network(NET3)
+    scen = _mixed_scenarios(net, 50, seed=3)
+    res = solve_batch(net, scen)
+    assert res.converged.all(), [w for w in res.warnings if w]
+    assert res.pressure.shape == (50, 1, len(net.node_ids))
+    ids, ref = _bench().epanet_reference(NET3, scen, accuracy=1e-6)
+    _compare(res, ids, ref, scen)
+    # the emitters really leak: total emitter flow > 0 in every scenario, and closing pipes changes pressures
+    assert (res.leak.sum(axis=2) > 0).all()
+
+
+def test_net3_several_times():
+    net = load_network(NET3)
+    scen = _mixed_scenarios(net, 6, seed=5)
+    res = solve_batch(net, scen, times=[0, 3600 * 12])
+    assert res.pressure.shape[1] == 2 and res.converged.all()
+    # a later pattern time gives different demands, hence different pressures
+    assert np.abs(res.pressure[:, 0] - res.pressure[:, 1]).max() > 0.1
+
+
+@pytest.fixture(scope="module")
+def demo():
+    from runze.network.demo_city.build import build_demo_city
+    from runze.network.inp import write_inp
+
+    net = build_demo_city(seed=2026)
+    path = Path(__import__("tempfile").mkdtemp()) / "demo.inp"
+    write_inp(net, path)
+    return net, path
+
+
+def test_demo_city_leaks_fast_path_match_epanet(demo):
+    net, path = demo
+    bench = _bench()
+    scen = bench.leak_scenarios(net, 25, seed=7)
+    # a two-emitter scenario and a "leak removed again" one (coefficient 0 = the base, not a stale emitter)
+    j0, j1 = next(iter(scen[0].emitters)), next(iter(scen[1].emitters))
+    scen.append(Scenario(emitters={j0: 2e-4, j1: 3e-4}, name="two-leaks"))
+    scen.append(Scenario(emitters={j0: 0.0}, name="no-leak"))
+    res = solve_batch(net, scen)
+    assert res.converged.all()
+    ids, ref = bench.epanet_reference(path, scen, accuracy=1e-6)
+    worst = _compare(res, ids, ref, scen)
+    assert worst < 0.01  # the compensation kernel is verified to far better than the acceptance limit
+    leaks = res.leak.sum(axis=2)[:25, 0]
+    assert ((leaks > 0.8e-3) & (leaks < 5.5e-3)).all()  # ~1–5 L/s as designed
+    assert res.leak[-1].sum() == 0.0
+
+
+def test_fast_path_equals_full_solver(demo):
+    net, _ = demo
+    scen = _bench().leak_scenarios(net, 8, seed=11)
+    fast = solve_batch(net, scen, accuracy=1e-8)
+    full = solve_batch(net, scen, accuracy=1e-8, fast=False)
+    assert np.abs(fast.pressure - full.pressure).max() < 2e-3
+    assert np.abs(fast.flow - full.flow).max() < 1e-5  # m³/s
+
+
+def test_process_pool_same_as_in_process():
+    net = load_network(NET3)
+    scen = _mixed_scenarios(net, 10, seed=9)
+    one = solve_batch(net, scen)
+    two = solve_batch(net, scen, workers=2)
+    assert two.scenario_names == one.scenario_names
+    np.testing.assert_allclose(two.pressure, one.pressure, atol=1e-9)
+    np.testing.assert_array_equal(two.converged, one.converged)
+
+
+def test_dask_local_cluster_same_as_in_process():
+    distributed = pytest.importorskip("dask.distributed")
+    net = load_network(NET3)
+    scen = _mixed_scenarios(net, 6, seed=13)
+    one = solve_batch(net, scen)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
+        with distributed.Client(cl) as client:
+            res = solve_batch(net, scen, executor="dask", scheduler=client)
+            res2 = solve_batch(net, scen, executor="dask", scheduler=cl.scheduler_address, workers=1)
+    np.testing.assert_allclose(res.pressure, one.pressure, atol=1e-9)
+    np.testing.assert_allclose(res2.flow, one.flow, atol=1e-12)
+
+
+def test_bad_scenarios_are_named():
+    net = load_network(NET3)
+    with pytest.raises(BatchError, match="nope"):
+        solve_batch(net, [Scenario(emitters={"nope": 1e-3}, name="leak-x")])
+    with pytest.raises(BatchError, match="leak-y"):
+        solve_batch(net, [Scenario(emitters={"10": -1.0}, name="leak-y")])
+    with pytest.raises(BatchError, match="pump"):
+        solve_batch(net, [Scenario(pump_speeds={"20": 1.0})])  # 20 is a pipe
+    with pytest.raises(BatchError, match="executor"):
+        solve_batch(net, [Scenario()], executor="spark")
+    with pytest.raises(KeyError):
+        solve_batch(net, [Scenario()]).pressure_frame(123)
