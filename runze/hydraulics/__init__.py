@@ -69,5 +69,7 @@ def simulate(network_or_path: Network | str | Path, duration: float | None = Non
 __all__ = [
     "Compiled", "CompileError", "HydState", "HydWarning", "Kernel", "Results", "Simulation", "SimpleControls",
     "SolveInfo", "build_results", "compile_network", "initial_state", "load_network", "prepare", "set_demands",
-    "simulate",
+    "simulate", "solve_batch", "Scenario", "BatchResults",
 ]
+
+from runze.hydraulics.batch import BatchResults, Scenario, solve_batch  # noqa: E402  (batch mode, issue 3)
