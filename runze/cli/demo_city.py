@@ -1,14 +1,12 @@
-"""`runze demo-city` (generate the demo city's files) and a provisional `runze demo` (build it and check it).
+"""`runze demo-city` (generate the demo city's files) and `print_city` (its summary and 24 h EPANET 2.3 check).
 
 `runze demo-city --out DIR [--seed N] [--scale X]` writes DIR/demo-city.inp and DIR/demo-city.json.
-`runze demo` builds the scale-1 city into ./runze-data/ (or a temporary folder when that is not writable),
-prints its summary and a 24 h steady-state check through EPANET 2.3.  The dashboard will take over
-`runze demo` later; the figures come from `runze.network.demo_city.city_summary` so both show the same.
+`runze demo` (runze/cli/demo.py) is the dashboard + replay; `runze demo --summary-only` builds the scale-1 city
+into ./runze-data/ and prints `print_city`; the figures come from `runze.network.demo_city.city_summary`.
 """
 
 from __future__ import annotations
 
-import tempfile
 import time
 from pathlib import Path
 
@@ -139,18 +137,3 @@ def register(app: typer.Typer) -> None:
             typer.echo(TEXT["cannot_write"].format(path=out, err=err), err=True)
             raise typer.Exit(1) from None
         typer.echo(TEXT["written"].format(inp=inp, json=side, sec=sec))
-
-    @app.command("demo", help=TEXT["help_demo"])
-    def demo(seed: int = typer.Option(2026, "--seed", help=TEXT["seed"])) -> None:
-        out = Path("runze-data")
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-            probe = out / ".write-test"
-            probe.write_text("")
-            probe.unlink()
-        except OSError:
-            out = Path(tempfile.mkdtemp(prefix="runze-demo-"))
-            typer.echo(TEXT["fallback"].format(path=out))
-        inp, side, sec = _generate(out, seed, 1.0)
-        typer.echo(TEXT["written"].format(inp=inp, json=side, sec=sec))
-        print_city(inp)
