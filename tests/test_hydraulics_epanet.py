@@ -73,15 +73,23 @@ def test_tight_accuracy_matches_epanet(name, duration):
 
 def test_anytown_matches_epanet_including_its_warning():
     """Anytown as shipped has its pumps closed and every junction cut off: EPANET warns at every period and
-    reports heads of about -1e25 ft.  We give the same flows and status, the same (meaningless) huge negative
-    heads to 0.1 % relative, and a negative-pressure plus disconnected-nodes warning."""
+    reports heads of about -1e25 ft that are numerical garbage.  Until 17:57 we give the same flows and statuses
+    and the same huge heads to 0.1 %; then our factorisation meets a non-positive pivot in that garbage and we
+    stop pretending: the periods after it are reported as unbalanced (ok=False, rows NaN), never as numbers."""
     ref, res, h, q, st = compare(TESTNETS / "Anytown.inp")
     assert ref["warnings"], "EPANET itself warns on this network"
+    severe = [w.time for w in res.warnings if w.kind in ("unbalanced", "cannot_solve")]
+    cut = min(severe) if severe else DAY + 1
+    rows = ref["times"] < cut
+    assert rows.sum() >= 15
     huge = np.abs(ref["head"]) > 1e6
-    assert np.all(np.abs(h - ref["head"])[huge] <= 1e-3 * np.abs(ref["head"][huge]))
-    check(ref, res, h, q, st, mask_heads=huge, flow_abs=3e-5)  # flows in the cut-off area are ~0 ± 2e-5
+    assert np.all((np.abs(h - ref["head"]) <= 1e-3 * np.abs(ref["head"]))[rows][huge[rows]])
+    ref_cut = {**ref, "head": ref["head"][rows], "flow": ref["flow"][rows], "status": ref["status"][rows]}
+    check(ref_cut, res, h[rows], q[rows], st[rows], mask_heads=huge[rows], flow_abs=3e-5)
     kinds = {w.kind for w in res.warnings}
     assert {"negative_pressure", "disconnected"} <= kinds
+    if severe:
+        assert not res.ok
 
 
 @pytest.mark.parametrize("name", ["ky4", "Net6"])
@@ -190,11 +198,9 @@ WNTR_TEST_NETS = [
     "conditional_controls_1", "conditional_controls_2", "control_comb", "cv_controls", "epanet_leaks",
     "fcv_open_no_downstream_sources", "latin1", "leaks", "msx_example", "prv_open_no_upstream_sources",
     "psv_open_no_downstream_sources", "simulator", "skeletonize", "tank_controls_1", "tank_controls_2",
-    "time_controls", "times",
+    "time_controls", "times", "io",
 ]
 DEGENERATE = {
-    "io": "PDA network whose only source, tank t1, empties: EPANET closes its one pipe and leaves the cut-off "
-          "junctions at 0 ft head, we keep the pipe open at zero flow (heads at the tank's minimum level)",
     "fcv_open_no_upstream_sources": "FCV with no source upstream: statuses inside the cut-off part differ "
                                     "(EPANET warns at every period, as we do)",
     "prv_closed_no_upstream_sources": "PRV with no source upstream: statuses inside the cut-off part differ "

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from runze.network.model import Network
-from runze.network.units import FT
+from runze.network.units import FLOW_FACTORS, FT
 
 # ---- EPANET constants (internal US units) -----------------------------------------------------------------
 CBIG = 1.0e8
@@ -32,7 +32,11 @@ TINY = 1.0e-6
 BIG = 1.0e10
 MISSING = -1.0e10  # EPANET's marker for "no setting": kept as a number so comparisons behave as in C
 VISCOS = 1.1e-5  # ft²/s, water at 20 °C
-CFS = FT**3  # m³/s per cfs
+CFS = FT**3  # m³/s per cfs (exact; used for volumes, ft³ <-> m³)
+# EPANET converts flows with rounded constants (file flow units per cfs, types.h); using the same ones makes
+# our internal flows EPANET's to the last digit, which matters where a tank drains to exactly its minimum.
+EPANET_FLOW_UCF = {"CFS": 1.0, "GPM": 448.831, "MGD": 0.64632, "IMGD": 0.5382, "AFD": 1.9837, "LPS": 28.317,
+                   "LPM": 1699.0, "MLD": 2.4466, "CMH": 101.94, "CMD": 2446.6, "CMS": 0.028317}
 
 # link types (EPANET's enumeration)
 CVPIPE, PIPE, PUMP, PRV, PSV, PBV, FCV, TCV, GPV, PCV = range(10)
@@ -143,6 +147,7 @@ class Compiled:
     rstart: int
     rulestep: int
     tstart: int
+    qcf: float = CFS  # m³/s per internal flow unit (EPANET's "cfs" for the file's flow units)
     node_index: dict[str, int] = field(default_factory=dict)
     link_index: dict[str, int] = field(default_factory=dict)
     warnings: list[dict] = field(default_factory=list)
@@ -190,6 +195,8 @@ def compile_network(net: Network, duration: float | None = None, pda: bool | Non
         raise CompileError("the network has no reservoir or tank: heads cannot be fixed (EPANET error 224)")
     sg = opts.specific_gravity if opts.specific_gravity > 0 else 1.0
     warnings: list[dict] = []
+    units = (opts.flow_units or "CFS").upper()
+    qcf = FLOW_FACTORS.get(units, CFS) * EPANET_FLOW_UCF.get(units, 1.0 / FLOW_FACTORS.get(units, CFS) * CFS)
 
     # patterns: row 0 is the constant pattern
     pat_ids = ["", *net.patterns]
@@ -257,7 +264,7 @@ def compile_network(net: Network, duration: float | None = None, pda: bool | Non
     juncs = list(net.junctions.values())
     dem = [(i, d.base, d.pattern) for i, j in enumerate(juncs) for d in j.demands]
     dem_node = [x[0] for x in dem]
-    dem_base = [x[1] / CFS for x in dem]
+    dem_base = [x[1] / qcf for x in dem]
     pat_get = pat_row.get
     default_row = pat_get(default_pat, 0) if default_pat else 0
     dem_pat = [pat_get(x[2], 0) if x[2] else default_row for x in dem]
@@ -265,8 +272,8 @@ def compile_network(net: Network, duration: float | None = None, pda: bool | Non
     emitter = np.fromiter((j.emitter for j in juncs), float, nj)
     emit_ke = np.zeros(nj)
     has_em = emitter > 0.0
-    # q_si = C p_m^γ  ->  h_ft = (q_cfs·CFS / C)^(1/γ) / FT
-    emit_ke[has_em] = (CFS / emitter[has_em]) ** qexp / FT
+    # q_si = C p_m^γ  ->  h_ft = (q_cfs·qcf / C)^(1/γ) / FT
+    emit_ke[has_em] = (qcf / emitter[has_em]) ** qexp / FT
 
     # links
     n1 = np.zeros(nl, np.int64)
@@ -316,7 +323,7 @@ def compile_network(net: Network, duration: float | None = None, pda: bool | Non
             vals = (CONST_HP, 0.0, -8.814 * hp, -1.0, 1.0, BIG, BIG)
         elif pu.head_curve and pu.head_curve in curve_row:
             pts = net.curves[pu.head_curve].points
-            q = [x / CFS for x, _ in pts]
+            q = [x / qcf for x, _ in pts]
             h = [y / FT for _, y in pts]
             fit = None
             if len(pts) == 1:
@@ -335,7 +342,7 @@ def compile_network(net: Network, duration: float | None = None, pda: bool | Non
                 if any(h[i] >= h[i - 1] for i in range(1, len(h))):
                     raise CompileError(f"pump {pu.id!r}: head curve {pu.head_curve!r} must fall with flow "
                                        "(EPANET error 227)")
-                curve = put_curve(pu.head_curve, CFS, FT)
+                curve = put_curve(pu.head_curve, qcf, FT)
                 vals = (CUSTOM, 0.0, 0.0, 1.0, (q[0] + q[-1]) / 2.0, q[-1], h[0])
         else:
             vals = (NOCURVE, 0.0, 0.0, 1.0, 1.0, BIG, BIG)
@@ -358,7 +365,7 @@ def compile_network(net: Network, duration: float | None = None, pda: bool | Non
         if vt == GPV:
             if not v.curve or v.curve not in curve_row:
                 raise CompileError(f"valve {v.id!r}: GPV needs a head-loss curve")
-            setting0[k] = put_curve(v.curve, CFS, FT)
+            setting0[k] = put_curve(v.curve, qcf, FT)
             status0[k] = CLOSED if v.initial_status == "CLOSED" else OPEN
             continue
         if v.initial_status in ("OPEN", "CLOSED"):
@@ -366,7 +373,7 @@ def compile_network(net: Network, duration: float | None = None, pda: bool | Non
             setting0[k] = MISSING
         else:
             status0[k] = ACTIVE
-            setting0[k] = valve_setting_internal(vt, v.setting)
+            setting0[k] = valve_setting_internal(vt, v.setting, qcf)
     # resistance and minor losses (hydcoeffs.c resistcoeff)
     hexp = 1.852 if headloss == "H-W" else 2.0
     resist = np.full(nl, CSMALL)
@@ -426,25 +433,25 @@ def compile_network(net: Network, duration: float | None = None, pda: bool | Non
         dmult=opts.demand_multiplier, trials=int(opts.trials or 200), accuracy=float(opts.accuracy or 0.001),
         extra_iter=extra, check_freq=int(opts.check_freq or 2), max_check=int(opts.max_check or 10),
         damp_limit=float(opts.damp_limit or 0.0), head_error=float(opts.head_error or 0.0) / FT,
-        flow_change=float(opts.flow_change or 0.0) / CFS, pda=use_pda,
+        flow_change=float(opts.flow_change or 0.0) / qcf, pda=use_pda,
         pmin=opts.minimum_pressure / FT, preq=opts.required_pressure / FT, pexp=opts.pressure_exponent,
         emit_backflow=bool(opts.emitter_backflow), sg=sg,
         duration=dur, hstep=hstep, pstep=pstep, pstart=_time(t.pattern_start, 0), rstep=rstep, rstart=rstart,
         rulestep=rulestep, tstart=_time(t.start_clocktime, 0),
-        node_index=node_index, link_index=link_index, warnings=warnings,
+        qcf=qcf, node_index=node_index, link_index=link_index, warnings=warnings,
     )
 
 
-def valve_setting_internal(vtype: int, si_value: float) -> float:
+def valve_setting_internal(vtype: int, si_value: float, qcf: float = CFS) -> float:
     """A valve setting from SI (m of head, m³/s, loss coefficient) to EPANET internal units."""
     if vtype in (PRV, PSV, PBV):
         return si_value / FT
     if vtype == FCV:
-        return si_value / CFS
+        return si_value / qcf
     return si_value
 
 
-def valve_setting_si(vtype: np.ndarray, value: np.ndarray) -> np.ndarray:
+def valve_setting_si(vtype: np.ndarray, value: np.ndarray, qcf: float = CFS) -> np.ndarray:
     """Inverse of `valve_setting_internal`, vectorised; MISSING becomes NaN."""
-    out = np.where(np.isin(vtype, (PRV, PSV, PBV)), value * FT, np.where(vtype == FCV, value * CFS, value))
+    out = np.where(np.isin(vtype, (PRV, PSV, PBV)), value * FT, np.where(vtype == FCV, value * qcf, value))
     return np.where(value == MISSING, np.nan, out)

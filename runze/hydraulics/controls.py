@@ -77,7 +77,7 @@ class SimpleControls:
                     setting = val
                 else:
                     status = 4  # ACTIVE
-                    setting = valve_setting_internal(t, val)
+                    setting = valve_setting_internal(t, val, c.qcf)
             else:
                 status = OPEN if ctl.status == "OPEN" else CLOSED
                 if t == PUMP:

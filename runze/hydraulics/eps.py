@@ -90,6 +90,7 @@ def tank_levels(c: Compiled, st: HydState, tstep: int) -> None:
     n = c.tank_node
     q = st.node_demand[n]
     v = st.V + q * tstep
+    # EPANET's test (V - q for empty) lets a draining tank end a step slightly below its minimum: kept as is
     v = np.where(v + q >= c.tank_vmax, c.tank_vmax, np.where(v - q <= c.tank_vmin, c.tank_vmin, v))
     st.V[:] = v
     st.H[n] = tank_grade(c, np.arange(n.size), v)

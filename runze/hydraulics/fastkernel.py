@@ -363,9 +363,10 @@ def _cv(s, dh, q):
 
 
 @_njit
-def link_status_nb(ltype, n1, n2, h, q, status, setting, pump_of_link, pump_hmax, pump_is_hp,
-                   tank_of_node, tank_hmin, tank_hmax, tank_overflow):
-    """EPANET's linkstatus(): CVs, pumps (XHEAD, constant-power TEMPCLOSED), FCVs, links at full/empty tanks."""
+def link_status_nb(ltype, n1, n2, h, q, status, setting, km, pump_of_link, pump_hmax, pump_is_hp,
+                   tank_of_node, v, tank_vmin, tank_vmax, tank_overflow):
+    """EPANET 2.3's linkstatus(): CVs, pumps (XHEAD, constant-power TEMPCLOSED), FCVs, and links that would
+    add water to a full tank or take it from an empty one (judged by volume and flow direction, both ends)."""
     change = False
     for k in range(n1.size):
         a = n1[k]
@@ -389,32 +390,20 @@ def link_status_nb(ltype, n1, n2, h, q, status, setting, pump_of_link, pump_hmax
                 s = XFCV
             elif old == XFCV and q[k] >= setting[k]:
                 s = ACTIVE
+            elif old == ACTIVE and dh / (q[k] * q[k]) < km[k]:
+                s = XFCV  # an active valve cannot lose less than when fully open
             else:
                 s = old
-        # links at full or empty tanks (the tank taken as the start node when both ends are fixed-grade)
-        ti = tank_of_node[a]
-        tnode = a
-        sign = 1.0
-        if ti < 0 and tank_of_node[b] >= 0 and tank_of_node[a] == -1:
-            ti = tank_of_node[b]
-            tnode = b
-            sign = -1.0
-        if ti >= 0 and s > CLOSED:
-            ht = h[tnode]
-            hh = sign * dh
-            qq = sign * q[k]
-            if ht >= tank_hmax[ti] - HTOL and not tank_overflow[ti]:
-                if t == PUMP:
-                    if b == tnode:
-                        s = TEMPCLOSED
-                elif _cv(OPEN, hh, qq) == CLOSED:
-                    s = TEMPCLOSED
-            if ht <= tank_hmin[ti] + HTOL:
-                if t == PUMP:
-                    if a == tnode:
-                        s = TEMPCLOSED
-                elif _cv(CLOSED, hh, qq) == OPEN:
-                    s = TEMPCLOSED
+        for end in range(2):
+            node = a if end == 0 else b
+            ti = tank_of_node[node]
+            if ti < 0 or s <= CLOSED:
+                continue
+            qout = q[k] if end == 0 else -q[k]  # flow out of the tank
+            if v[ti] >= tank_vmax[ti] and not tank_overflow[ti] and qout < 0.0:
+                s = TEMPCLOSED
+            elif v[ti] <= tank_vmin[ti] and qout > 0.0:
+                s = TEMPCLOSED
         if s != old:
             status[k] = s
             change = True

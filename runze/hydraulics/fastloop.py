@@ -221,7 +221,7 @@ def hydsolve_nb(
     emitters, em_ke, qexp, backflow, pda, pmin, preq, pexp,
     ap, ai, lp, rp, rj, rpos, li, lx, d, yw, perm, xw,
     h, q, status, setting, e, dem, dfull, node_demand, p, y, skip, data, f, xflow,
-    prv_psv, pump_of_link, pump_hmax, pump_is_hp, tank_of_node, tank_hmin, tank_hmax, tank_overflow,
+    prv_psv, pump_of_link, pump_hmax, pump_is_hp, tank_of_node, v, tank_vmin, tank_vmax, tank_overflow,
     trials, extra, check_freq, max_check, damp_limit, acc, hacc,
 ):
     """EPANET's hydsolve() loop entirely compiled.  Returns (iterations, relerr, bad row or -1)."""
@@ -257,15 +257,15 @@ def hydsolve_nb(
             if it > trials:
                 break
             change = valve_change
-            if link_status_nb(ltype, n1, n2, h, q, status, setting, pump_of_link, pump_hmax, pump_is_hp,
-                              tank_of_node, tank_hmin, tank_hmax, tank_overflow):
+            if link_status_nb(ltype, n1, n2, h, q, status, setting, km, pump_of_link, pump_hmax, pump_is_hp,
+                              tank_of_node, v, tank_vmin, tank_vmax, tank_overflow):
                 change = True
             if not change:
                 break
             nextcheck = it + check_freq
         elif it <= max_check and it == nextcheck:
-            link_status_nb(ltype, n1, n2, h, q, status, setting, pump_of_link, pump_hmax, pump_is_hp,
-                           tank_of_node, tank_hmin, tank_hmax, tank_overflow)
+            link_status_nb(ltype, n1, n2, h, q, status, setting, km, pump_of_link, pump_hmax, pump_is_hp,
+                           tank_of_node, v, tank_vmin, tank_vmax, tank_overflow)
             nextcheck += check_freq
         it += 1
     return it, relerr, -1
@@ -415,7 +415,7 @@ def tank_levels_nb(tstep, tank_node, h, node_demand, v, vmin, vmax, hmin, area, 
         vt = v[t] + qn * tstep
         if vt + qn >= vmax[t]:
             vt = vmax[t]
-        elif vt - qn <= vmin[t]:
+        elif vt - qn <= vmin[t]:  # EPANET's test, as written (see eps.tank_levels)
             vt = vmin[t]
         v[t] = vt
         h[n] = tank_grade_nb(t, vt, vmin, hmin, area, vcurve, tank_node, elev, cx, cy, cn)

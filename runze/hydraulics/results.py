@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from runze.hydraulics.compile import CFS, CLOSED, MISSING, PUMP, Compiled, valve_setting_si
+from runze.hydraulics.compile import CLOSED, MISSING, PUMP, Compiled, valve_setting_si
 from runze.network.units import FT
 
 SEVERE = ("cannot_solve", "unbalanced", "rules_not_evaluated")
@@ -168,21 +168,21 @@ def build_results(c: Compiled, raw: RawResults) -> Results:
 
     def leak():
         out = np.zeros_like(raw.node_demand)
-        out[:, : c.nj] = raw.E * CFS
+        out[:, : c.nj] = raw.E * c.qcf
         return out
 
     def flow():
-        return np.where(closed, 0.0, raw.Q) * CFS
+        return np.where(closed, 0.0, raw.Q) * c.qcf
 
     def velocity():
         area = np.pi * (c.diam * FT) ** 2 / 4.0
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where((c.ltype == PUMP) | closed | (area <= 0), 0.0, np.abs(raw.Q * CFS) / area)
+            return np.where((c.ltype == PUMP) | closed | (area <= 0), 0.0, np.abs(raw.Q * c.qcf) / area)
 
     def setting():
         out = raw.setting.copy()
         valves = c.valves
-        out[:, valves] = valve_setting_si(c.ltype[valves], raw.setting[:, valves])
+        out[:, valves] = valve_setting_si(c.ltype[valves], raw.setting[:, valves], c.qcf)
         if c.headloss == "D-W":
             out[:, c.pipes] = raw.setting[:, c.pipes] * FT
         out[raw.setting == MISSING] = np.nan
@@ -191,7 +191,7 @@ def build_results(c: Compiled, raw: RawResults) -> Results:
     node = LazyFrames({
         "head": frame(lambda: raw.H * FT, nodes),
         "pressure": frame(lambda: (raw.H - c.elev) * FT, nodes),
-        "demand": frame(lambda: raw.node_demand * CFS, nodes),
+        "demand": frame(lambda: raw.node_demand * c.qcf, nodes),
         "leak": frame(leak, nodes),
     })
     link = LazyFrames({

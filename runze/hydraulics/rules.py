@@ -15,7 +15,6 @@ import numpy as np
 
 from runze.hydraulics import controls as simple
 from runze.hydraulics.compile import (
-    CFS,
     CLOSED,
     FCV,
     GPV,
@@ -84,7 +83,7 @@ class RuleSet:
             elif t == PUMP:
                 setting = x
             else:
-                setting = valve_setting_internal(t, x)
+                setting = valve_setting_internal(t, x, self.c.qcf)
         return k, status, setting
 
     # ---- premises --------------------------------------------------------------------------------------
@@ -93,12 +92,12 @@ class RuleSet:
         c = self.c
         tol = self.tol
         if kind == "SYSTEM" and var == "DEMAND":
-            return float(np.clip(st.Dfull, 0, None).sum()) * CFS, tol["flow"]
+            return float(np.clip(st.Dfull, 0, None).sum()) * c.qcf, tol["flow"]
         if kind == "NODE":
             h = st.H[index]
             el = c.elev[index]
             if var == "DEMAND":
-                return st.node_demand[index] * CFS, tol["flow"]
+                return st.node_demand[index] * c.qcf, tol["flow"]
             if var in ("HEAD", "GRADE"):
                 return h * FT, tol["length"]
             if var == "PRESSURE":
@@ -119,7 +118,7 @@ class RuleSet:
                 return (c.tank_vmin[t] - st.V[t]) / q, 1e-3
             return None, 0.0
         if var == "FLOW":
-            return abs(st.Q[index]) * CFS, tol["flow"]
+            return abs(st.Q[index]) * c.qcf, tol["flow"]
         if var == "SETTING":
             s = st.setting[index]
             if s == MISSING:
@@ -128,7 +127,7 @@ class RuleSet:
             if t in (PRV, PSV, PBV):
                 return s * FT, tol["pressure"]
             if t == FCV:
-                return s * CFS, tol["flow"]
+                return s * c.qcf, tol["flow"]
             return s, 1e-3
         return None, 0.0
 

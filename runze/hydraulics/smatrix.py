@@ -96,7 +96,11 @@ class Factor:
         if self.backend == "ldl":
             x, bad = self._sym.factor_solve(data, rhs)
             if x is None:
-                raise SingularMatrix(f"non-positive pivot at junction row {bad}", np.array([bad]))
+                # a non-positive pivot can be rounding in a nearly singular system (e.g. junctions held only by
+                # closed links): try LU with pivoting before declaring the system unsolvable
+                x = self._lu_fallback(data, rhs)
+                if x is None:
+                    raise SingularMatrix(f"non-positive pivot at junction row {bad}", np.array([bad]))
             return x
         mat = self._mat
         mat.data = data  # same pattern: only the values change
@@ -119,6 +123,21 @@ class Factor:
                 raise SingularMatrix(str(exc), self._bad_rows(data)) from None
         if not np.all(np.isfinite(x)):
             raise SingularMatrix("non-finite solution", self._bad_rows(data))
+        return x
+
+    def _lu_fallback(self, data: np.ndarray, rhs: np.ndarray) -> np.ndarray | None:
+        """Solve the (permuted) system with SuperLU; None if that fails too."""
+        perm = self.pattern.perm
+        mat = self.pattern.matrix(data)
+        full = (mat + sp.triu(mat, k=1, format="csc").T).tocsc()
+        try:
+            y = sla.splu(full).solve(rhs[perm])
+        except RuntimeError:
+            return None
+        if not np.all(np.isfinite(y)):
+            return None
+        x = np.empty_like(y)
+        x[perm] = y
         return x
 
     def _bad_rows(self, data: np.ndarray) -> np.ndarray:

@@ -433,7 +433,7 @@ class Kernel:
                 sym.ap, sym.ai, sym.lp, sym.rp, sym.rj, sym.rpos, sym.li, sym.lx, sym.d, sym.y, sym.perm, sym.x,
                 st.H, st.Q, st.status, st.setting, st.E, st.D, st.Dfull, st.node_demand, self.P, self.Y, self.skip,
                 self._data, self._f, self._xflow,
-                r.prv_psv, r.pump_of_link, r.pump_hmax, r.pump_is_hp, r.tank_of_node, c.tank_hmin, c.tank_hmax,
+                r.prv_psv, r.pump_of_link, r.pump_hmax, r.pump_is_hp, r.tank_of_node, st.V, c.tank_vmin, c.tank_vmax,
                 c.tank_overflow, c.trials, c.extra_iter, c.check_freq, c.max_check, c.damp_limit)
             self._fused_state = st
         it, relerr, bad = fastloop.hydsolve_nb(*self._fused_args, acc, c.accuracy)
@@ -447,7 +447,16 @@ class Kernel:
     def hydsolve(self, st: HydState, accuracy: float | None = None) -> SolveInfo:
         c = self.c
         if self.fused_loop:
-            return self._hydsolve_fused(st, c.accuracy if accuracy is None else accuracy)
+            info = self._hydsolve_fused(st, c.accuracy if accuracy is None else accuracy)
+            if info.error != "singular":
+                return info
+            # the compiled LDLᵀ met a non-positive pivot: carry on in the step-by-step loop, whose
+            # factorisation falls back to LU with pivoting (see smatrix.Factor.solve)
+            return self._hydsolve_loop(st, accuracy, fused_trials=False)
+        return self._hydsolve_loop(st, accuracy, fused_trials=self.fused)
+
+    def _hydsolve_loop(self, st: HydState, accuracy: float | None = None, fused_trials: bool = False) -> SolveInfo:
+        c = self.c
         acc = c.accuracy if accuracy is None else accuracy
         rules = self.rules
         nextcheck = c.check_freq
@@ -459,7 +468,7 @@ class Kernel:
         bad = None
         while it <= maxtrials:
             try:
-                if self.fused:
+                if fused_trials:
                     relerr = self._trial_fused(st, relax)
                 else:
                     data, F = self._assemble(st)

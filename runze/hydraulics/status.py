@@ -133,13 +133,13 @@ class StatusRules:
     def link_status(self, st) -> bool:
         c = self.c
         if self.fast:
-            return bool(fastkernel.link_status_nb(c.ltype, c.n1, c.n2, st.H, st.Q, st.status, st.setting,
+            return bool(fastkernel.link_status_nb(c.ltype, c.n1, c.n2, st.H, st.Q, st.status, st.setting, c.km,
                                                   self.pump_of_link, self.pump_hmax, self.pump_is_hp,
-                                                  self.tank_of_node, c.tank_hmin, c.tank_hmax, c.tank_overflow))
+                                                  self.tank_of_node, st.V, c.tank_vmin, c.tank_vmax,
+                                                  c.tank_overflow))
         old = st.status.copy()
         status = st.status
         status[(status == XHEAD) | (status == TEMPCLOSED)] = OPEN
-        dh_all = None
         if self.cv.size:
             k = self.cv
             dh = st.H[c.n1[k]] - st.H[c.n2[k]]
@@ -161,24 +161,25 @@ class StatusRules:
                 s0 = old[k]
                 dh = st.H[c.n1[k]] - st.H[c.n2[k]]
                 q = st.Q[k]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    too_open = (s0 == ACTIVE) & (dh / (q * q) < c.km[k])  # active loss below fully open loss
                 new = np.where((dh < -HTOL) | (q < -QTOL), XFCV,
-                               np.where((s0 == XFCV) & (q >= st.setting[k]), ACTIVE, s0))
+                               np.where((s0 == XFCV) & (q >= st.setting[k]), ACTIVE,
+                                        np.where(too_open, XFCV, s0)))
                 status[k] = new
-        if self.tl.size:
-            k = self.tl
+        # EPANET 2.3: a link may not add water to a full tank nor take it from an empty one (volume and flow
+        # direction decide; both ends are checked, start node first)
+        for nodes, sign in ((c.n1, 1.0), (c.n2, -1.0)):
+            t = self.tank_of_node[nodes]
+            k = np.flatnonzero(t >= 0)
+            if k.size == 0:
+                continue
+            t = t[k]
+            qout = sign * st.Q[k]
             opened = status[k] > CLOSED
-            htank = st.H[self.tl_tanknode]
-            h = self.tl_sign * (st.H[c.n1[k]] - st.H[c.n2[k]])
-            q = self.tl_sign * st.Q[k]
-            t = self.tl_tank
-            full = opened & (htank >= c.tank_hmax[t] - HTOL) & ~c.tank_overflow[t]
-            empty = opened & (htank <= c.tank_hmin[t] + HTOL)
-            close_full = full & np.where(self.tl_is_pump, self.tl_pump_in, cv_status(np.full(k.size, OPEN), h, q)
-                                         == CLOSED)
-            close_empty = empty & np.where(self.tl_is_pump, self.tl_pump_out,
-                                           cv_status(np.full(k.size, CLOSED), h, q) == OPEN)
-            status[k[close_full | close_empty]] = TEMPCLOSED
-        del dh_all
+            full = (st.V[t] >= c.tank_vmax[t]) & ~c.tank_overflow[t] & (qout < 0.0)
+            empty = (st.V[t] <= c.tank_vmin[t]) & (qout > 0.0)
+            status[k[opened & (full | empty)]] = TEMPCLOSED
         return bool(np.any(status != old))
 
     def pressure_switch(self, st) -> bool:
