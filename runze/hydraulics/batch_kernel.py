@@ -9,7 +9,7 @@ base* factorised once (LDLᵀ, the engine's own symbolic factorisation) and shar
    network's linear response seen from B is R = Mᵀ J0⁻¹ M (M: unit / incidence columns); with J0 = L D Lᵀ,
    R = Wᵀ D⁻¹ W where W = L⁻¹ M is a *sparse* forward solve (only the elimination-tree paths of B).
 2. The exact nonlinear laws of the emitters and of S (EPANET's head-loss formulas) plus u = −R·[E; c] give a
-   small dense system (2·|B| unknowns) solved by Newton to 1e-10.
+   small dense system (|B| unknowns: emitter flows and S-link flow changes) solved by Newton to 1e-10.
 3. One back-substitution gives every junction's head change; every other link's flow follows linearly.
 4. Every link's linearisation error δ = hl(q) − hl0 − (q − q0)/P0 is evaluated at its new flow (second-order
    Taylor term when the flow moved < 5 %, the exact law otherwise).  Links whose gradient changed by more than
@@ -133,6 +133,42 @@ def base_linearisation(nj, n1, n2, status, ltype, resist, km, hexp, pump_of_link
 
 
 @_njit
+def _dense_solve(a, b, n):
+    """Solve a[:n, :n]·x = b[:n] in place (b becomes x) by Gaussian elimination with partial pivoting; a is
+    overwritten.  The systems are small (2·|B|) and solved many times: this avoids LAPACK's per-call cost."""
+    for col in range(n):
+        piv = col
+        best = abs(a[col, col])
+        for r in range(col + 1, n):
+            if abs(a[r, col]) > best:
+                best = abs(a[r, col])
+                piv = r
+        if best == 0.0:
+            return False
+        if piv != col:
+            for c in range(n):
+                t = a[col, c]
+                a[col, c] = a[piv, c]
+                a[piv, c] = t
+            t = b[col]
+            b[col] = b[piv]
+            b[piv] = t
+        inv = 1.0 / a[col, col]
+        for r in range(col + 1, n):
+            f = a[r, col] * inv
+            if f != 0.0:
+                for c in range(col + 1, n):
+                    a[r, c] -= f * a[col, c]
+                b[r] -= f * b[col]
+    for r in range(n - 1, -1, -1):
+        acc = b[r]
+        for c in range(r + 1, n):
+            acc -= a[r, c] * b[c]
+        b[r] = acc / a[r, r]
+    return True
+
+
+@_njit
 def _forward_sparse(ncols, col_node1, col_node2, col_sign2, iperm, parent, lp, li, lx, mark, w, reach_ptr,
                     reach_idx, reach_val):
     """W = L⁻¹·M for the columns of M (+1 at node1, sign2 at node2; -1 = no node), stored compressed."""
@@ -246,59 +282,66 @@ def solve_leak(nj, nn, n1, n2, status, ltype, resist, km, hexp, pump_of_link, pu
                 for t in range(reach_ptr[a], reach_ptr[a + 1]):
                     acc += reach_val[t] * yg[reach_idx[t]] / d[reach_idx[t]]
             toff[a] = acc
-        # reduced system, unknowns z = [E (m), dq_S (ns), u (k)];  u + R·[E; dq_S − P0_S·v] − toff = 0
-        nz = m + ns + k
-        z = np.zeros(nz)
+        # reduced system in z = [E (m), dq_S (ns)]: the exact laws give u(z) (head change at each emitter,
+        # head-loss change of each S link), and the network's linear response requires
+        # F(z) = u(z) + R·(z − Π·u(z)) − toff = 0  (Π = P0 on the S entries, 0 on the emitters)
+        z = np.empty(k)
         for a in range(m):
             z[a] = e_cur[a]
-            z[m + ns + a] = h_out[em_node[a]] - h0[em_node[a]]
         for t in range(ns):
-            lk = s_links[t]
             z[m + t] = dq_s[t]
-            z[m + ns + m + t] = (h_out[n1[lk]] - h0[n1[lk]]) - (h_out[n2[lk]] - h0[n2[lk]])
-        J = np.zeros((nz, nz))
-        G = np.zeros(nz)
+        u = np.empty(k)
+        du = np.empty(k)
+        pi = np.zeros(k)
+        for t in range(ns):
+            pi[m + t] = p0[s_links[t]]
+        J = np.empty((k, k))
+        G = np.empty(k)
         ok = False
         for _newton in range(50):
-            J[:, :] = 0.0
-            for a in range(k):
-                r = m + ns + a
-                acc = z[r] - toff[a]
-                J[r, r] = 1.0
-                for b in range(k):
-                    if b < m:
-                        acc += R[a, b] * z[b]
-                        J[r, b] += R[a, b]
-                    else:
-                        lk = s_links[b - m]
-                        acc += R[a, b] * (z[b] - p0[lk] * z[m + ns + b])
-                        J[r, b] += R[a, b]
-                        J[r, m + ns + b] -= R[a, b] * p0[lk]
-                G[r] = acc
-            for a in range(m):  # emitter law: ke·E^qexp = p0 + dH
+            for a in range(m):
                 i = em_node[a]
                 e = z[a]
                 if e <= 0.0:
                     return -1, 2
-                G[a] = em_ke[a] * e**qexp - (h0[i] - elev[i] + z[m + ns + a])
-                J[a, a] = qexp * em_ke[a] * e ** (qexp - 1.0)
-                J[a, m + ns + a] = -1.0
-            for t in range(ns):  # link law: hl(q0+dq) − hl0 = v
+                u[a] = em_ke[a] * e**qexp - (h0[i] - elev[i])
+                du[a] = qexp * em_ke[a] * e ** (qexp - 1.0)
+            for t in range(ns):
                 lk = s_links[t]
-                r = m + t
-                hl, hg = link_law(lk, q0[lk] + z[r], ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r, pump_n,
-                                  speed)
-                G[r] = hl - hl0[lk] - z[m + ns + m + t]
-                J[r, r] = hg
-                J[r, m + ns + m + t] = -1.0
-            gmax = np.abs(G).max()
-            dz = np.linalg.solve(J, G)
-            z -= dz
-            if gmax < NEWTON_TOL and np.abs(dz).max() < 1e-9:
+                hl, hg = link_law(lk, q0[lk] + z[m + t], ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r,
+                                  pump_n, speed)
+                u[m + t] = hl - hl0[lk]
+                du[m + t] = hg
+            gmax = 0.0
+            for a in range(k):
+                acc = u[a] - toff[a]
+                for b in range(k):
+                    acc += R[a, b] * (z[b] - pi[b] * u[b])
+                    J[a, b] = R[a, b] * (1.0 - pi[b] * du[b])
+                J[a, a] += du[a]
+                G[a] = acc
+                if abs(acc) > gmax:
+                    gmax = abs(acc)
+            if not _dense_solve(J, G, k):
+                return -1, 3
+            dzmax = 0.0
+            for r in range(k):
+                z[r] -= G[r]
+                if abs(G[r]) > dzmax:
+                    dzmax = abs(G[r])
+            if gmax < NEWTON_TOL and dzmax < 1e-9:
                 ok = True
                 break
         if not ok:
             return -1, 3
+        # u at the solution (for the injections below)
+        for a in range(m):
+            u[a] = em_ke[a] * z[a] ** qexp - (h0[em_node[a]] - elev[em_node[a]])
+        for t in range(ns):
+            lk = s_links[t]
+            hl, hg = link_law(lk, q0[lk] + z[m + t], ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r, pump_n,
+                              speed)
+            u[m + t] = hl - hl0[lk]
         for a in range(m):
             e_cur[a] = z[a]
         for t in range(ns):
@@ -307,11 +350,7 @@ def solve_leak(nj, nn, n1, n2, status, ltype, resist, km, hexp, pump_of_link, pu
         for j in range(nj):
             x[j] = yg[j]
         for a in range(k):
-            if a < m:
-                coef = -z[a]
-            else:
-                lk = s_links[a - m]
-                coef = -(z[a] - p0[lk] * z[m + ns + a])
+            coef = -(z[a] - pi[a] * u[a])
             for t in range(reach_ptr[a], reach_ptr[a + 1]):
                 x[reach_idx[t]] += coef * reach_val[t]
         for j in range(nj):
