@@ -165,3 +165,20 @@ def test_bad_scenarios_are_named():
         solve_batch(net, [Scenario()], executor="spark")
     with pytest.raises(KeyError):
         solve_batch(net, [Scenario()]).pressure_frame(123)
+
+
+def test_cli_batch_leaks(tmp_path):
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from runze.cli.main import app
+
+    out = tmp_path / "leaks.parquet"
+    r = CliRunner().invoke(app, ["batch", str(NET3), "--leaks-at", "15,35,123", "--emitter", "5e-4", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    table = pd.read_parquet(out)
+    assert sorted(table["scenario"].unique()) == ["123", "15", "35"]
+    leak = table[table["leak"] > 0]
+    assert sorted(leak["node"].unique()) == ["123", "15", "35"] and table["converged"].all()
+    r = CliRunner().invoke(app, ["batch", str(NET3), "--leaks-at", "nope", "-o", str(tmp_path / "x.parquet")])
+    assert r.exit_code == 2 and "nope" in r.output and not (tmp_path / "x.parquet").exists()
