@@ -34,10 +34,12 @@ class DetectConfig:
     cusum_h: float = 20.0
     min_size_m3h: float = 0.8
     jump_blocks: int = 4  # a burst alarm: the mean of the last `jump_blocks` blocks far above the baseline
-    jump_factor: float = 1.5
+    jump_factor: float = 2.0
     night_hours: tuple[int, int] = (1, 5)
     night_k: float = 0.5  # slow (nightly) CUSUM, in units of the spread of night means
     night_h: float = 12.0
+    # no slow alarm this many days after any alarm of the area: a growing leak already found re-alarms otherwise
+    night_refractory_days: float = 21.0
     min_night_sigma: float = 0.3  # m³/h: floor of that spread (14 training nights give a rough estimate)
     track_days: float = 1.0  # EWMA time constant of the baseline after a detection
     localise: bool = True
@@ -265,7 +267,8 @@ def cusum_events(res: pd.Series, spread: pd.Series, cfg: DetectConfig, train_end
             slow = max(0.0, slow + x / sigma_night - cfg.night_k)
             if slow == 0.0:
                 slow_zero = len(nights)
-            if slow > cfg.night_h and alarm is None:
+            quiet = out and (times[i] - out[-1]["detected_at"]) < pd.Timedelta(days=cfg.night_refractory_days)
+            if slow > cfg.night_h and alarm is None and not quiet:
                 seg_n = np.array([v for _, v in nights[slow_zero:]])
                 if seg_n.mean() >= cfg.min_size_m3h:
                     start_i = max(nights[slow_zero - 1][0] + 1 if slow_zero > 0 else first, first)
