@@ -84,12 +84,13 @@ def test_burst_detected_localised_and_scored(city):
     pipe = _inner_pipe(net, layout, dma)
     rows = [{"pipe": pipe, "start_h": 15 * 24 + 9, "hours": 3 * 24, "kind": "abrupt", "peak_m3h": 25.0}]
     data = generate(net, layout, GeneratorConfig(days=17, n_leaks=0, seed=6), leak_rows=rows)
-    events = detect_and_localise(data.readings, layout, net, DetectConfig(train_days=14))
+    events = detect_and_localise(data.readings, layout, net, DetectConfig(train_days=14, localise_hours=6))
     mine = [e for e in events if e.dma == dma]
     assert len(mine) == 1 and mine[0].kind == "abrupt"
     assert mine[0].size_m3h == pytest.approx(25.0, rel=0.3)
     delay_h = (mine[0].detected_at - pd.Timestamp("2019-01-16 09:00")).total_seconds() / 3600
     assert 0 < delay_h <= 7  # alarm, then 6 h of data for localisation
+    assert (mine[0].alarm_at - pd.Timestamp("2019-01-16 09:00")).total_seconds() / 3600 <= 3
     assert len(mine[0].candidates) >= 3 and mine[0].candidates[0]["confidence"] > 0
     summary, _ = score(data.leaks, events_frame(events)[["pipe_id", "detected_at"]], net)
     assert summary["leaks_found"] == 1, summary  # within 300 m of the leaking pipe

@@ -120,6 +120,7 @@ def detect_cmd(
     details: Path | None = typer.Option(None, help="CSV with DMA, start, size, growth, kind, candidates"),
     train_days: float = typer.Option(14.0, help="training days at the start when no history is given"),
     cusum_h: float = typer.Option(None, help="CUSUM alarm threshold (σ units)"),
+    localise_hours: float = typer.Option(None, help="hours of data after a leak's start before it is reported"),
 ) -> None:
     """检测并定位漏损 Detect and localise leaks; writes pipe_id,detected_at per leak."""
     import pandas as pd
@@ -148,6 +149,8 @@ def detect_cmd(
     cfg = DetectConfig(train_days=train_days)
     if cusum_h is not None:
         cfg.cusum_h = cusum_h
+    if localise_hours is not None:
+        cfg.localise_hours = localise_hours
     t0 = time.perf_counter()
     events = detect_and_localise(data.frames, lay, net, cfg, history=hist)
     frame = events_frame(events)

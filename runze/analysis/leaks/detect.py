@@ -45,7 +45,7 @@ class DetectConfig:
     localise: bool = True
     # report a leak only once this many hours of data since its estimated start are in, so that localisation
     # has a signature to work with (the detection time moves accordingly: honest, costs a little volume)
-    localise_hours: float = 6.0
+    localise_hours: float = 24.0
 
 
 @dataclass
@@ -58,12 +58,14 @@ class LeakEvent:
     kind: str
     candidates: list[dict] = field(default_factory=list)
     pipe: str | None = None
+    alarm_at: pd.Timestamp | None = None  # when the detector fired; detected_at may wait for localisation data
 
     def as_row(self) -> dict:
         return {"pipe_id": self.pipe, "detected_at": self.detected_at.strftime("%Y-%m-%d %H:%M:%S"),
                 "dma": self.dma, "start": self.start.strftime("%Y-%m-%d %H:%M:%S"),
                 "size_m3h": round(self.size_m3h, 3), "growth_m3h_per_day": round(self.growth_m3h_per_day, 4),
-                "kind": self.kind}
+                "kind": self.kind,
+                "alarm_at": (self.alarm_at or self.detected_at).strftime("%Y-%m-%d %H:%M:%S")}
 
 
 def dma_inflows(frames: dict[str, pd.DataFrame], layout: SensorLayout, net: Network) -> pd.DataFrame:

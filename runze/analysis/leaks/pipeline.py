@@ -37,6 +37,7 @@ def detect_and_localise(frames: dict[str, pd.DataFrame], layout: SensorLayout, n
     for k, ev in enumerate(events):
         if progress:
             progress(k, len(events))
+        ev.alarm_at = ev.detected_at
         ev.detected_at = max(ev.detected_at, ev.start + pd.Timedelta(hours=cfg.localise_hours))
         window = flow_res[ev.dma].loc[ev.start:ev.detected_at - pd.Timedelta(minutes=cfg.block_min)]
         before = flow_res[ev.dma].loc[:ev.start].iloc[-2 * 96:-1]
@@ -64,6 +65,6 @@ def events_frame(events: list[LeakEvent]) -> pd.DataFrame:
                     "candidates": " ".join(f"{c['pipe']}:{c['confidence']:.2f}@{c['distance_m']:.0f}m"
                                            for c in ev.candidates[1:])})
         rows.append(row)
-    cols = ["pipe_id", "detected_at", "dma", "start", "size_m3h", "growth_m3h_per_day", "kind", "confidence",
-            "x", "y", "candidates"]
+    cols = ["pipe_id", "detected_at", "dma", "start", "size_m3h", "growth_m3h_per_day", "kind", "alarm_at",
+            "confidence", "x", "y", "candidates"]
     return pd.DataFrame(rows, columns=cols)
