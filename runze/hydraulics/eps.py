@@ -42,33 +42,73 @@ def initial_state(c: Compiled, kernel: Kernel) -> HydState:
     return st
 
 
-def set_demands(c: Compiled, st: HydState, htime: int, cache: dict | None = None) -> None:
+class DemandTable:
+    """Junction demands of every pattern period a run visits, computed in one vectorised pass.
+
+    Row r holds the demand vector of pattern period `first + r`; EPANET's demands() then becomes a row copy.
+    The per-entry arithmetic (base × multiplier × DEMAND MULTIPLIER, summed per junction in entry order) is
+    the same as the one-period formula, so the values are bit-identical.  Runs too long for a table of
+    modest size (rows × demand entries > `MAX_CELLS`) compute one period at a time instead."""
+
+    MAX_CELLS = 20_000_000
+
+    def __init__(self, c: Compiled, duration: int) -> None:
+        self.c = c
+        self.first = c.pstart // c.pstep
+        last = (duration + c.pstart) // c.pstep
+        # patterns repeat: rows beyond the patterns' common period are copies, so stop there
+        period_lcm = int(np.lcm.reduce(c.pat_len)) if c.pat_len.size else 1
+        nrows = max(1, min(last - self.first + 1, period_lcm))
+        self.nrows = nrows
+        self.period_lcm = period_lcm
+        self.table = None
+        if nrows * max(c.dem_node.size, 1) <= self.MAX_CELLS and nrows * c.nj <= self.MAX_CELLS:
+            periods = np.arange(self.first, self.first + nrows, dtype=np.int64)
+            mult = c.pat_flat[c.pat_start[None, :] + periods[:, None] % c.pat_len[None, :]]  # periods × patterns
+            table = np.zeros((nrows, c.nj))
+            if c.dem_node.size:
+                vals = c.dem_base[None, :] * mult[:, c.dem_pat] * c.dmult
+                idx = (np.arange(nrows, dtype=np.int64)[:, None] * c.nj + c.dem_node[None, :]).ravel()
+                table = np.bincount(idx, vals.ravel(), minlength=nrows * c.nj).reshape(nrows, c.nj)
+            self.table = table
+        self.has_res_pat = bool(c.res_node.size and (c.res_pat >= 0).any())
+        self.speed_pumps = np.flatnonzero(c.pump_speed_pat >= 0)
+
+    def row(self, period: int) -> np.ndarray:
+        r = period - self.first
+        if self.table is not None and r >= 0:
+            if r < self.nrows:
+                return self.table[r]
+            if self.nrows == self.period_lcm:  # the table spans the patterns' common period
+                return self.table[r % self.period_lcm]
+        return period_demands(self.c, period)
+
+
+def period_demands(c: Compiled, period: int) -> np.ndarray:
+    """Junction demand vector of one pattern period (cfs)."""
+    if not c.dem_node.size:
+        return np.zeros(c.nj)
+    mult = c.pattern_factors(period)
+    return np.bincount(c.dem_node, c.dem_base * mult[c.dem_pat] * c.dmult, minlength=c.nj)
+
+
+def set_demands(c: Compiled, st: HydState, htime: int, table: DemandTable | None = None) -> None:
     """EPANET's demands(): pattern-driven demands, reservoir heads and pump speeds for the period.
 
-    `cache` (a dict owned by one run) keeps the junction demand vector of each pattern period: patterns
-    repeat, so a day of hourly periods computes 24 vectors however many hydraulic steps there are."""
+    `table` (built once per run, `DemandTable`) holds the junction demands of every period of the run."""
     period = (htime + c.pstart) // c.pstep
-    mult = c.pattern_factors(period)
-    d = None
-    key = None
-    if cache is not None:
-        key = period % cache.setdefault("lcm", int(np.lcm.reduce(c.pat_len)) if c.pat_len.size else 1)
-        d = cache.get(key)
-    if d is None:
-        if c.dem_node.size:
-            d = np.bincount(c.dem_node, c.dem_base * mult[c.dem_pat] * c.dmult, minlength=c.nj)
-        else:
-            d = np.zeros(c.nj)
-        if cache is not None:
-            cache[key] = d
+    d = table.row(period) if table is not None else period_demands(c, period)
     st.Dfull[:] = d
     st.D[:] = d
-    if c.res_node.size:
+    has_res_pat = table.has_res_pat if table is not None else bool(c.res_node.size and (c.res_pat >= 0).any())
+    speed_pumps = table.speed_pumps if table is not None else np.flatnonzero(c.pump_speed_pat >= 0)
+    if not has_res_pat and not speed_pumps.size:
+        return
+    mult = c.pattern_factors(period)
+    if has_res_pat:
         pat = c.res_pat >= 0
-        if pat.any():
-            st.H[c.res_node[pat]] = c.elev[c.res_node[pat]] * mult[c.res_pat[pat]]
-    pat = c.pump_speed_pat >= 0
-    for m in np.flatnonzero(pat):  # pumps with speed patterns (few)
+        st.H[c.res_node[pat]] = c.elev[c.res_node[pat]] * mult[c.res_pat[pat]]
+    for m in speed_pumps:  # pumps with speed patterns (few)
         k = c.pumps[m]
         value = mult[c.pump_speed_pat[m]]
         st.setting[k] = value
@@ -146,9 +186,9 @@ class Simulation:
         total_iters = 0
         periods: list[int] = []
         halted = False
-        demand_cache: dict = {}
+        demand_table = DemandTable(c, c.duration)
         while True:
-            set_demands(c, st, htime, demand_cache)
+            set_demands(c, st, htime, demand_table)
             if self.controls is not None:
                 self.controls.apply(st, htime)
             info = kernel.hydsolve(st, self.accuracy)
