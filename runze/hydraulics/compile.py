@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from itertools import chain
+from operator import attrgetter
 
 import numpy as np
 
@@ -186,8 +188,8 @@ def compile_network(net: Network, duration: float | None = None, pda: bool | Non
     opts = net.options
     node_ids = net.node_ids
     link_ids = net.link_ids
-    node_index = {nid: i for i, nid in enumerate(node_ids)}
-    link_index = {lid: i for i, lid in enumerate(link_ids)}
+    node_index = dict(zip(node_ids, range(len(node_ids)), strict=True))
+    link_index = dict(zip(link_ids, range(len(link_ids)), strict=True))
     nj = len(net.junctions)
     nn = len(node_ids)
     nl = len(link_ids)
@@ -229,7 +231,7 @@ def compile_network(net: Network, duration: float | None = None, pda: bool | Non
 
     # nodes
     elev = np.zeros(nn)
-    elev[:nj] = np.fromiter((j.elevation for j in net.junctions.values()), float, nj) / FT
+    elev[:nj] = np.fromiter(map(attrgetter("elevation"), net.junctions.values()), float, nj) / FT
     res_node, res_pat = [], []
     for r in net.reservoirs.values():
         i = node_index[r.id]
@@ -260,16 +262,19 @@ def compile_network(net: Network, duration: float | None = None, pda: bool | Non
         for k, v in zip(tank_cols, (i, area, hmin, hmax, h0, vmin, vmax, v0, vc, t.overflow), strict=True):
             tank_cols[k].append(v)
 
-    # demands and emitters (one row per demand entry; comprehensions: this runs for every junction)
+    # demands and emitters (one row per demand entry; attribute reads through C-level getters: this runs for
+    # every junction)
     juncs = list(net.junctions.values())
-    dem = [(i, d.base, d.pattern) for i, j in enumerate(juncs) for d in j.demands]
-    dem_node = [x[0] for x in dem]
-    dem_base = [x[1] / qcf for x in dem]
+    dem_lists = list(map(attrgetter("demands"), juncs))
+    dem_node = np.repeat(np.arange(nj, dtype=np.int64), np.fromiter(map(len, dem_lists), np.int64, nj))
+    dem_all = list(chain.from_iterable(dem_lists))
+    dem_base = np.fromiter(map(attrgetter("base"), dem_all), float, len(dem_all)) / qcf
     pat_get = pat_row.get
     default_row = pat_get(default_pat, 0) if default_pat else 0
-    dem_pat = [pat_get(x[2], 0) if x[2] else default_row for x in dem]
+    dem_pat = np.fromiter((pat_get(p, 0) if p else default_row for p in map(attrgetter("pattern"), dem_all)),
+                          np.int64, len(dem_all))
     qexp = 1.0 / (opts.emitter_exponent if opts.emitter_exponent > 0 else 0.5)
-    emitter = np.fromiter((j.emitter for j in juncs), float, nj)
+    emitter = np.fromiter(map(attrgetter("emitter"), juncs), float, nj)
     emit_ke = np.zeros(nj)
     has_em = emitter > 0.0
     # q_si = C p_m^γ  ->  h_ft = (q_cfs·qcf / C)^(1/γ) / FT
@@ -285,19 +290,23 @@ def compile_network(net: Network, duration: float | None = None, pda: bool | Non
     kminor = np.zeros(nl)
     status0 = np.full(nl, OPEN, np.int8)
     setting0 = np.zeros(nl)
-    try:
-        n1[:] = [node_index[link.node1] for link in net.links()]
-        n2[:] = [node_index[link.node2] for link in net.links()]
-    except KeyError as exc:
-        bad = next(lk.id for lk in net.links() if exc.args[0] in (lk.node1, lk.node2))
-        raise CompileError(f"link {bad!r} refers to unknown node {exc.args[0]!r}") from None
+    links = list(net.links())
+    node_get = node_index.get
+    n1[:] = np.fromiter((node_get(x, -1) for x in map(attrgetter("node1"), links)), np.int64, nl)
+    n2[:] = np.fromiter((node_get(x, -1) for x in map(attrgetter("node2"), links)), np.int64, nl)
+    unknown = np.flatnonzero((n1 < 0) | (n2 < 0))
+    if unknown.size:
+        bad = links[int(unknown[0])]
+        missing = bad.node1 if n1[unknown[0]] < 0 else bad.node2
+        raise CompileError(f"link {bad.id!r} refers to unknown node {missing!r}")
     headloss = (opts.headloss or "H-W").upper()
     pipes = list(net.pipes.values())
     npipes = len(pipes)
     if npipes:
-        cols = np.array([(p.diameter, p.length, p.roughness, p.minor_loss, p.check_valve,
-                          p.initial_status == "CLOSED", p.leak_area > 0 or p.leak_expansion > 0) for p in pipes],
-                        dtype=float).reshape(npipes, 7)
+        get = attrgetter("diameter", "length", "roughness", "minor_loss", "check_valve", "leak_area", "leak_expansion")
+        num = np.fromiter(chain.from_iterable(map(get, pipes)), float, 7 * npipes).reshape(npipes, 7)
+        closed = np.array(list(map(attrgetter("initial_status"), pipes)), dtype=object) == "CLOSED"
+        cols = np.column_stack([num[:, :5], closed, (num[:, 5] > 0) | (num[:, 6] > 0)]).astype(float)
         ltype[:npipes] = np.where(cols[:, 4] > 0, CVPIPE, PIPE)
         diam[:npipes] = cols[:, 0] / FT
         length[:npipes] = cols[:, 1] / FT
