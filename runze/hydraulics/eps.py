@@ -287,9 +287,22 @@ class Simulation:
                 out.append(HydWarning("pump_cannot_deliver_flow", htime, [lids[k] for k in xf]))
                 flagged = True
         if flagged:
-            disc = disconnected_nodes(c, st)
+            disc = self._disconnected(st)
             if disc.size:
                 out.append(HydWarning("disconnected", htime, [ids[i] for i in disc]))
+
+
+    def _disconnected(self, st: HydState) -> np.ndarray:
+        """`disconnected_nodes`, reused while the open links and the junctions with demand stay the same
+        (warning periods often repeat with unchanged statuses: ky10 flags 21 of its 48 periods)."""
+        open_links = st.status > CLOSED
+        with_demand = st.Dfull > 0
+        last = getattr(self, "_disc_last", None)
+        if last is not None and np.array_equal(last[0], open_links) and np.array_equal(last[1], with_demand):
+            return last[2]
+        disc = disconnected_nodes(self.c, st)
+        self._disc_last = (open_links, with_demand, disc)
+        return disc
 
 
 def disconnected_nodes(c: Compiled, st: HydState) -> np.ndarray:
