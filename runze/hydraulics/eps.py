@@ -29,6 +29,8 @@ from runze.hydraulics.controls import SimpleControls, _round, reset_pump_flow, t
 from runze.hydraulics.results import HydWarning, RawResults, warning_message
 from runze.hydraulics.solver import HydState, Kernel
 
+ALL_WARNING_FLAGS = fastloop.NEG_PRESSURE | fastloop.VALVE_XP | fastloop.PUMP_XHEAD | fastloop.PUMP_XFLOW
+
 
 def initial_state(c: Compiled, kernel: Kernel) -> HydState:
     H = c.elev.copy()
@@ -264,20 +266,23 @@ class Simulation:
         elif info.iterations > c.trials:
             out.append(HydWarning("unstable", htime, []))
             flagged = True
-        if not c.pda:
+        # one compiled pass says which checks fire; the element lists are built only for those
+        flags = (fastloop.warning_flags_nb(c.nj, c.pda, st.H, c.elev, st.node_demand, c.valves, c.pumps, st.status,
+                                           st.Q, c.pump_qmax) if fastkernel.AVAILABLE else ALL_WARNING_FLAGS)
+        if not c.pda and flags & fastloop.NEG_PRESSURE:
             nj = c.nj
             neg = np.flatnonzero((st.H[:nj] < c.elev[:nj]) & (st.node_demand[:nj] > 0.0))
             if neg.size:
                 out.append(HydWarning("negative_pressure", htime, [ids[i] for i in neg]))
                 flagged = True
         v = c.valves
-        if v.size:
+        if v.size and flags & fastloop.VALVE_XP:
             bad = v[(st.status[v] == XFCV) | (st.status[v] == XPRESSURE)]
             if bad.size:
                 out.append(HydWarning("valve_cannot_deliver", htime, [lids[k] for k in bad]))
                 flagged = True
         p = c.pumps
-        if p.size:
+        if p.size and flags & (fastloop.PUMP_XHEAD | fastloop.PUMP_XFLOW):
             xh = p[st.status[p] == XHEAD]
             if xh.size:
                 out.append(HydWarning("pump_cannot_deliver_head", htime, [lids[k] for k in xh]))

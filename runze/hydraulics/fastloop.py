@@ -3,7 +3,8 @@
 `hydsolve_nb` is EPANET's hydsolve() loop (linearise, assemble, factorise, solve, update flows, valve and link
 status rules, convergence test) for networks whose head-loss formula and factorisation are compiled;
 `controls_apply_nb`, `control_timestep_nb`, `tank_timestep_nb` and `tank_levels_nb` are EPANET's controls(),
-controltimestep(), tanktimestep() and tanklevels(); `fed_junctions_nb` is a union-find connectivity check.
+controltimestep(), tanktimestep() and tanklevels(); `fed_junctions_nb` is a union-find connectivity check;
+`warning_flags_nb` tells which of the per-period warning checks fire (the common answer is none).
 Each mirrors a numpy reference implementation elsewhere in the package (the tests compare them).
 """
 
@@ -27,6 +28,7 @@ from runze.hydraulics.fastkernel import (
     QTOL,
     RQTOL,
     XFCV,
+    XHEAD,
     XPRESSURE,
     add_diag,
     assemble_regular,
@@ -419,3 +421,29 @@ def tank_levels_nb(tstep, tank_node, h, node_demand, v, vmin, vmax, hmin, area, 
             vt = vmin[t]
         v[t] = vt
         h[n] = tank_grade_nb(t, vt, vmin, hmin, area, vcurve, tank_node, elev, cx, cy, cn)
+
+
+NEG_PRESSURE, VALVE_XP, PUMP_XHEAD, PUMP_XFLOW = 1, 2, 4, 8
+
+
+@_njit
+def warning_flags_nb(nj, pda, h, elev, node_demand, valves, pumps, status, q, pump_qmax):
+    """Bit mask of the per-period warnings that fire (eps.Simulation._warn builds the element lists)."""
+    flags = 0
+    if not pda:
+        for i in range(nj):
+            if h[i] < elev[i] and node_demand[i] > 0.0:
+                flags |= NEG_PRESSURE
+                break
+    for m in range(valves.size):
+        s = status[valves[m]]
+        if s == XFCV or s == XPRESSURE:
+            flags |= VALVE_XP
+            break
+    for m in range(pumps.size):
+        k = pumps[m]
+        if status[k] == XHEAD:
+            flags |= PUMP_XHEAD
+        if status[k] >= OPEN and q[k] > pump_qmax[m]:
+            flags |= PUMP_XFLOW
+    return flags
