@@ -86,6 +86,7 @@ def main() -> None:
     ap.add_argument("--loggers-per-dma", type=int, default=12)
     ap.add_argument("--cusum-h", type=float, default=None)
     ap.add_argument("--localise-hours", type=float, default=None, help="hours of data before reporting")
+    ap.add_argument("--outside-regressors", action="store_true")
     ap.add_argument("--leak-scale", type=float, default=1.0, help="multiply the generator's leak size ranges")
     ap.add_argument("--out", default=None)
     ap.add_argument("--reuse", action="store_true", help="reuse data already in --out")
@@ -114,6 +115,7 @@ def main() -> None:
     dcfg = DetectConfig()
     if args.cusum_h is not None:
         dcfg.cusum_h = args.cusum_h
+    dcfg.outside_regressors = args.outside_regressors
     if args.localise_hours is not None:
         dcfg.localise_hours = args.localise_hours
     events = detect_and_localise(scada.frames, layout, net, dcfg)

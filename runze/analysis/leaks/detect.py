@@ -46,6 +46,7 @@ class DetectConfig:
     # report a leak only once this many hours of data since its estimated start are in, so that localisation
     # has a signature to work with (the detection time moves accordingly: honest, costs a little volume)
     localise_hours: float = 24.0
+    outside_regressors: bool = False  # pressure residuals from sensors outside the event's DMA only
 
 
 @dataclass

@@ -47,7 +47,8 @@ class PressureModel:
 
 
 def fit_pressure_model(pressure: pd.DataFrame, layout: SensorLayout, train_end: pd.Timestamp,
-                       block_min: int = 15, ridge: float = 1e-2, train_days: float | None = None) -> PressureModel:
+                       block_min: int = 15, ridge: float = 1e-2, train_days: float | None = None,
+                       regressors_outside: set[str] | None = None) -> PressureModel:
     """Ridge regression of every sensor on all the others over the `train_days` before `train_end` (all before
     it when None), from one regularised precision matrix P: B_ij = −P_ij / P_ii (the regression of i on the
     rest), so the fit is one inverse however many sensors there are."""
@@ -62,6 +63,22 @@ def fit_pressure_model(pressure: pd.DataFrame, layout: SensorLayout, train_end: 
     n = len(sensors)
     cov = xc.T @ xc / max(len(xc) - 1, 1)
     lam = ridge * np.trace(cov) / max(n, 1)
+    if regressors_outside:
+        # predict every sensor from the sensors away from the suspected area only, so the leak's local dent
+        # is not explained away by its neighbours (the same map still applies to modelled signatures)
+        out = np.array([layout.pressure[sn] not in regressors_outside for sn in sensors])
+        if 3 <= out.sum() < n:
+            B = np.zeros((n, n))
+            g = cov[np.ix_(out, out)] + lam * np.eye(int(out.sum()))
+            B[:, out] = np.linalg.solve(g, cov[out, :]).T
+            B[out, :] = 0.0  # outside sensors: from the other outside sensors (below)
+            idx = np.flatnonzero(out)
+            for k, i in enumerate(idx):  # leave-one-out among the few outside regressors
+                others = np.delete(idx, k)
+                gi = cov[np.ix_(others, others)] + lam * np.eye(len(others))
+                B[i, others] = np.linalg.solve(gi, cov[others, i])
+            c = mean - B @ mean
+            return PressureModel(sensors, [layout.pressure[sn] for sn in sensors], B, c, block_min)
     prec = np.linalg.inv(cov + lam * np.eye(n))
     B = -prec / np.diag(prec)[:, None]
     np.fill_diagonal(B, 0.0)

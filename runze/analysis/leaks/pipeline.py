@@ -48,7 +48,8 @@ def detect_and_localise(frames: dict[str, pd.DataFrame], layout: SensorLayout, n
             inside = {n for d in layout.dmas.values() for n in d.get("nodes", [])}
             nodes = [n for n in net.junctions if n not in inside]
         # the pressure model of the week before the event (seasons drift; earlier leaks are in its baseline)
-        model = fit_pressure_model(frames["pressure"], layout, ev.start, cfg.block_min, train_days=7.0)
+        model = fit_pressure_model(frames["pressure"], layout, ev.start, cfg.block_min, train_days=7.0,
+                                   regressors_outside=set(nodes) if (nodes and cfg.outside_regressors) else None)
         span = frames["pressure"].loc[ev.start - pd.Timedelta(days=3):ev.detected_at - pd.Timedelta(seconds=1)]
         pres = model.residuals(span)
         ev.candidates = localise(net, graph, model, pres, q, nodes)
