@@ -59,6 +59,7 @@ ACTIONS = frozenset(
         "audit:read",
         "outage:plan",  # dashboard: plan a shut-off on a pipe (runze.analysis.isolation)
         "dispatch:whatif",  # dashboard: run a dispatch what-if (runze.analysis.dispatch)
+        "leaks:run",  # dashboard: run a leak detection demonstration (runze.analysis.leaks)
         "alarms:manage",  # acknowledge and link telemetry alarms (issue 9)
         "connections:manage",  # 报装 applications and their steps (issue 8)
         "party:manage",  # branches, members, posts, activities, competitions (issue 8)
@@ -81,12 +82,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         "incidents:log",
         "outage:plan",
         "dispatch:whatif",
+        "leaks:run",
         "alarms:manage",
         "party:log",
         "reports:manage",
     },
     "network_engineer": READ_ACTIONS | {"workorders:create", "networks:import", "incidents:log", "outage:plan",
-                                        "dispatch:whatif", "reports:manage"},
+                                        "dispatch:whatif", "leaks:run", "reports:manage"},
     "crew": READ_ACTIONS | {"workorders:transition", "workorders:progress", "incidents:log", "party:log"},
     "customer_service": READ_ACTIONS | {"workorders:create", "incidents:log", "connections:manage"},
     "party_secretary": READ_ACTIONS | {"crews:manage", "audit:read", "party:manage", "party:log"},

@@ -11,6 +11,7 @@ from fastapi import APIRouter
 
 from runze.web.routes import (
     analysis_dispatch,
+    analysis_leaks,
     analysis_network,
     analysis_outage,
     audit,
@@ -37,6 +38,7 @@ ROUTERS: list[APIRouter] = [
     analysis_network.router,  # dashboard: map, simulation, overview (issue 10)
     analysis_outage.router,
     analysis_dispatch.router,
+    analysis_leaks.router,  # 漏损: leak detection runs
     # analyses mount here: simulate.router, dispatch.router, outage.router, leaks.router
 ]
 

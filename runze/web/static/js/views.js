@@ -4,6 +4,7 @@ import { api, cached, findPath } from "./api.js";
 import { pick, t } from "./i18n.js";
 import { createNetworkMap } from "./map.js";
 import { dispatchView } from "./dispatch.js";
+import { leaksView } from "./leaks.js";
 import { outageView } from "./outage.js";
 import { connectionsView, partyView, reportsView } from "./services.js";
 
@@ -173,7 +174,7 @@ export const VIEWS = [
   { id: "plants", needs: ["analysis:read"], render: plantsView },
   { id: "alarms", needs: [], render: alarmsView },
   { id: "dispatch", needs: ["dispatch:whatif"], render: dispatchView },
-  { id: "leaks", needs: [], render: notDeployed("leaks", /\/leaks\/?$/, "runze.analysis.leaks") },
+  { id: "leaks", needs: ["analysis:read"], render: leaksView },
   { id: "outage", needs: ["outage:plan"], render: outageView },
   { id: "workorders", needs: ["workorders:read"], render: workordersView },
   { id: "connections", needs: [], render: connectionsView },
