@@ -35,8 +35,22 @@ def _seed(api) -> None:
             wo_ops.create_work_order(session, SYSTEM, kind=kind, title="t", crew_id=crew.id)
 
 
+def _warm_up_solver() -> None:
+    """The first solver call in a fresh checkout JIT-compiles the numba kernels (tens of seconds on a busy
+    2-core machine), longer than the fuzzer's 10 s read timeout: compile them here, so the fuzz run measures
+    the API and not the compiler (later runs load the kernels from numba's on-disk cache)."""
+    from pathlib import Path
+
+    import wntr
+
+    import runze
+
+    runze.simulate(Path(wntr.__file__).parent / "library" / "networks" / "Net3.inp", duration=2 * 3600)
+
+
 def test_fuzz_every_operation_without_server_errors(api):
     _seed(api)
+    _warm_up_solver()
     schema = schemathesis.openapi.from_asgi("/openapi.json", api.app)
     headers = api.headers("admin")
     operations = [result.ok() for result in schema.get_all_operations()]
