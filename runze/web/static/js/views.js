@@ -156,18 +156,6 @@ async function workordersView(root, { params }) {
   </tbody></table></div>`;
 }
 
-function notDeployed(id, regex, note) {
-  return async (root) => {
-    const path = await findPath(regex);
-    if (!path) { unavailable(root, id, note); return; }
-    const data = await api(path);
-    const items = Array.isArray(data) ? data : data.items || [];
-    const cols = items.length ? Object.keys(items[0]).filter((k) => typeof items[0][k] !== "object").slice(0, 8) : [];
-    root.innerHTML = `<h2>${t(id)}</h2><p class="muted">GET ${esc(path)}</p><div class="panel"><table data-testid="${id}-table"><thead><tr>${cols.map((c) => `<th>${esc(c)}</th>`).join("")}</tr></thead><tbody>
-    ${items.slice(0, 200).map((it) => `<tr>${cols.map((c) => `<td>${esc(it[c])}</td>`).join("")}</tr>`).join("")}</tbody></table></div>`;
-  };
-}
-
 export const VIEWS = [
   { id: "overview", needs: ["analysis:read"], render: overview },
   { id: "network", needs: ["analysis:read"], render: networkView },
