@@ -142,14 +142,12 @@ def _print_summary(net) -> None:  # noqa: ANN001
 
 def replay_start(database, start_hour: int, now: datetime | None = None) -> datetime:  # noqa: ANN001
     """START-HOUR on the day before today (CST), or on the day after the newest stored reading if later."""
-    from sqlalchemy import func, select
-
-    from runze.store.telemetry_models import Reading
+    from runze.ops.telemetry import newest_reading_time
 
     today = (now or datetime.now(CST)).astimezone(CST).date()
     start = datetime(today.year, today.month, today.day, start_hour, tzinfo=CST) - timedelta(days=1)
     with database.session() as session:
-        newest = session.scalar(select(func.max(Reading.t)))
+        newest = newest_reading_time(session)
     if newest is not None:  # the first START-HOUR after the newest stored reading
         day = newest.astimezone(CST).date()
         after = datetime(day.year, day.month, day.day, start_hour, tzinfo=CST)

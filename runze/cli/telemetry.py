@@ -236,10 +236,7 @@ def twin(
     inp: Path | None = typer.Option(None, "--inp", help="network .inp (with its .json sidecar); default: demo city"),
 ) -> None:
     """实时孪生 Run the hydraulic model on the latest measurements and store pressure residuals."""
-    from sqlalchemy import func, select
-
     from runze.ops import telemetry as ops
-    from runze.store.telemetry_models import Reading
 
     if inp is not None:
         from runze.network.inp import read_inp
@@ -257,7 +254,7 @@ def twin(
     try:
         while True:
             with database.session() as session:
-                when = fixed or session.scalar(select(func.max(Reading.t)))
+                when = fixed or ops.newest_reading_time(session)
                 if when is None:
                     _fail("no readings stored yet / 尚无读数")
                 run = ops.run_twin(session, network, when, window_s=window * 60.0)

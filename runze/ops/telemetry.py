@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from runze.ops import audit
@@ -398,12 +398,16 @@ def export_csv(session: Session, sensor_id: str, path: str | Path, *, start: dat
 
 
 def quarantine_count(session: Session) -> int:
-    from sqlalchemy import func
 
     return int(session.scalar(select(func.count()).select_from(QuarantinedMessage)) or 0)
 
 
 # ---- live twin --------------------------------------------------------------------------------------------------
+def newest_reading_time(session: Session) -> datetime | None:
+    """The time of the newest stored reading (None when there is none)."""
+    return session.scalar(select(func.max(Reading.t)))
+
+
 def latest_values(session: Session, at: datetime, *, window_s: float = 900.0) -> dict[str, float]:
     """Each sensor's last reading in (at - window, at], canonical units."""
     from datetime import timedelta
