@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.sparse import csgraph, csr_matrix
 
-from runze.hydraulics import fastkernel, fastloop
+from runze.hydraulics import fasteps, fastkernel, fastloop
 from runze.hydraulics.compile import (
     CLOSED,
     OPEN,
@@ -182,51 +182,75 @@ class Simulation:
         st = initial_state(c, kernel)
         times = self.report_times()
         raw = RawResults.allocate(c, times)
-        warnings: list[HydWarning] = list(HydWarning(**w) for w in c.warnings)
-        htime = 0
-        ri = 0  # next report row
-        total_iters = 0
-        periods: list[int] = []
-        halted = False
-        demand_table = DemandTable(c, c.duration)
+        self._st, self._raw, self._times = st, raw, times
+        self._warnings: list[HydWarning] = list(HydWarning(**w) for w in c.warnings)
+        self._htime = 0
+        self._ri = 0  # next report row
+        self._total_iters = 0
+        self._periods: list[int] = []
+        self._demand_table = DemandTable(c, c.duration)
+        fast = FastEps(self) if self._fast_eps_ok() else None
         while True:
-            set_demands(c, st, htime, demand_table)
-            if self.controls is not None:
-                self.controls.apply(st, htime)
-            info = kernel.hydsolve(st, self.accuracy)
-            total_iters += info.iterations
-            periods.append(htime)
-            self._warn(st, info, htime, warnings)
-            if info.error is not None:
-                raw.failed_from = htime
-                halted = True
-            elif not info.converged and c.extra_iter == -1:
-                halted = True  # EPANET's Haltflag: UNBALANCED STOP ends the run here
-            # record the reporting times covered by this period (before tank levels move on)
-            while ri < times.size and times[ri] <= htime:
-                if times[ri] == htime:
-                    raw.store(ri, st, info)
-                ri += 1
-            tstep = 0
-            pre = None
-            if htime < c.duration and not halted:
-                if c.rstart % c.rstep and ri < times.size and times[ri] < htime + c.hstep:
-                    pre = st.copy()  # a reporting time falls inside the coming step (unaligned REPORT START)
-                tstep = self._time_step(st, htime)
-            while pre is not None and ri < times.size and times[ri] < htime + tstep:
-                raw.store(ri, pre, info)
-                ri += 1
-            if self.progress is not None:
-                self.progress(htime, c.duration)
+            if fast is not None:
+                if fast.run() == fasteps.DONE:
+                    break
+                # the compiled LDLᵀ met a non-positive pivot: finish this period with the step-by-step loop,
+                # whose factorisation falls back to LU with pivoting (as Kernel.hydsolve does)
+                tstep = self._after_solve(kernel._hydsolve_loop(st, self.accuracy, fused_trials=False))
+            else:
+                set_demands(c, st, self._htime, self._demand_table)
+                if self.controls is not None:
+                    self.controls.apply(st, self._htime)
+                tstep = self._after_solve(kernel.hydsolve(st, self.accuracy))
             if tstep <= 0:
                 break
-            htime += tstep
-        raw.rows_filled = ri
-        raw.warnings = warnings
-        raw.iterations = total_iters
-        raw.period_times = np.array(periods, np.int64)
+            self._htime += tstep
+        raw.rows_filled = self._ri
+        raw.warnings = self._warnings
+        raw.iterations = self._total_iters
+        raw.period_times = np.array(self._periods, np.int64)
         raw.final_state = st
         return raw
+
+    def _fast_eps_ok(self) -> bool:
+        """The compiled whole-run loop covers the common case; everything else takes the Python loop."""
+        c = self.c
+        return (self.kernel.fused_loop and fastkernel.AVAILABLE and self.progress is None
+                and (self.rules is None or not self.rules.n) and self._demand_table.table is not None
+                and c.duration > 0 and c.rstart % c.rstep == 0)
+
+    def _after_solve(self, info) -> int:
+        """The rest of one period after its gradient solve: warnings, results, the next time step (0: stop)."""
+        c, st, raw, times = self.c, self._st, self._raw, self._times
+        htime = self._htime
+        self._total_iters += info.iterations
+        self._periods.append(htime)
+        self._warn(st, info, htime, self._warnings)
+        halted = False
+        if info.error is not None:
+            raw.failed_from = htime
+            halted = True
+        elif not info.converged and c.extra_iter == -1:
+            halted = True  # EPANET's Haltflag: UNBALANCED STOP ends the run here
+        # record the reporting times covered by this period (before tank levels move on)
+        ri = self._ri
+        while ri < times.size and times[ri] <= htime:
+            if times[ri] == htime:
+                raw.store(ri, st, info)
+            ri += 1
+        tstep = 0
+        pre = None
+        if htime < c.duration and not halted:
+            if c.rstart % c.rstep and ri < times.size and times[ri] < htime + c.hstep:
+                pre = st.copy()  # a reporting time falls inside the coming step (unaligned REPORT START)
+            tstep = self._time_step(st, htime)
+        while pre is not None and ri < times.size and times[ri] < htime + tstep:
+            raw.store(ri, pre, info)
+            ri += 1
+        self._ri = ri
+        if self.progress is not None:
+            self.progress(htime, c.duration)
+        return tstep
 
     def _time_step(self, st: HydState, htime: int) -> int:
         """EPANET's timestep(): the next step, with tank levels (and rules) advanced over it."""
@@ -308,6 +332,106 @@ class Simulation:
         disc = disconnected_nodes(self.c, st)
         self._disc_last = (open_links, with_demand, disc)
         return disc
+
+
+class FastEps:
+    """Drives `fasteps.eps_nb` for one `Simulation`: builds its argument tuples once, and after each return
+    moves the period log and the warning events into the simulation's lists."""
+
+    # buffer sizes: periods logged per call (at least PERIODS_MIN, else PERIODS_PER_STEP per hydraulic step of the
+    # run) and event-log room for EVENT_PERIODS worst-case periods; a full buffer only costs a return to Python
+    PERIODS_MIN, PERIODS_PER_STEP, EVENT_PERIODS = 64, 4, 4
+
+    def __init__(self, sim: Simulation) -> None:
+        c, k, st, raw = sim.c, sim.kernel, sim._st, sim._raw
+        self.sim = sim
+        ctl = sim.controls
+        rules = k.rules
+        maxtrials = c.trials + (c.extra_iter if c.extra_iter > 0 else 0)
+        table = sim._demand_table
+        acc = c.accuracy if sim.accuracy is None else sim.accuracy
+        empty_i = np.zeros(0, np.int64)
+        if ctl is not None and ctl.n:
+            ctl_args = (ctl.kind, ctl.link, ctl.node, ctl.grade, ctl.time, ctl.status, ctl.setting,
+                        ctl.tank_of_node, ctl.pump_of_link)
+        else:
+            ctl_args = (empty_i, empty_i, empty_i, np.zeros(0), empty_i, np.zeros(0, np.int8), np.zeros(0),
+                        rules.tank_of_node, rules.pump_of_link)
+        nper = max(self.PERIODS_MIN, self.PERIODS_PER_STEP * (c.duration // max(c.hstep, 1) + 1))
+        self.p_time = np.zeros(nper, np.int64)
+        self.p_iters = np.zeros(nper, np.int64)
+        self.p_relerr = np.zeros(nper)
+        self.event_space = fasteps.event_space(c.nj, c.nl)
+        self.ev = np.zeros(self.EVENT_PERIODS * self.event_space, np.int64)
+        self.lp = np.zeros(fasteps.LP_SIZE, np.int64)
+        self.args = (
+            k.fused_args(st), float(acc), float(c.accuracy),
+            (int(c.duration), int(c.hstep), int(c.pstep), int(c.pstart), int(c.rstep), int(c.tstart), int(c.trials),
+             int(c.extra_iter), int(maxtrials), bool(c.pda), int(c.nj), int(c.nn)),
+            (c.pat_flat, c.pat_start, c.pat_len, c.res_node, c.res_pat, c.pumps, c.pump_speed_pat, c.ptype,
+             c.pump_q0),
+            (table.table, int(table.first), int(table.nrows), int(table.period_lcm), c.dem_node, c.dem_base,
+             c.dem_pat, float(c.dmult)),
+            ctl_args + (c.ltype,),
+            (c.tank_node, c.tank_vmin, c.tank_vmax, c.tank_hmin, c.tank_hmax, c.tank_area, c.tank_vcurve, c.elev,
+             c.curve_x, c.curve_y, c.curve_n),
+            (c.n1, c.n2, c.valves, c.pumps, c.pump_qmax),
+            (st.H, st.Q, st.status, st.setting, st.E, st.D, st.Dfull, st.node_demand, st.V),
+            (raw.times, raw.H, raw.node_demand, raw.E, raw.Q, raw.status, raw.setting, raw.iters, raw.relerr),
+            (self.p_time, self.p_iters, self.p_relerr), self.ev, self.lp,
+        )
+
+    def run(self) -> int:
+        """Run compiled periods until the end (DONE) or a failed factorisation (SINGULAR); the simulation's
+        htime, report row, period list, iteration count and warnings are brought up to date."""
+        sim, lp = self.sim, self.lp
+        while True:
+            lp[fasteps.LP_HTIME] = sim._htime
+            lp[fasteps.LP_RI] = sim._ri
+            lp[fasteps.LP_NPER] = lp[fasteps.LP_NEV] = lp[fasteps.LP_ITERS] = 0
+            code = int(fasteps.eps_nb(*self.args))
+            sim._htime = int(lp[fasteps.LP_HTIME])
+            sim._ri = int(lp[fasteps.LP_RI])
+            sim._total_iters += int(lp[fasteps.LP_ITERS])
+            nper, nev = int(lp[fasteps.LP_NPER]), int(lp[fasteps.LP_NEV])
+            self._flush(nper, nev)
+            if code != fasteps.FULL:
+                return code
+            self._grow(nper, nev)
+
+    def _grow(self, nper: int, nev: int) -> None:
+        """After a FULL return: double whichever buffer filled (warnings in every period fill the event log)."""
+        args = list(self.args)
+        if nper >= self.p_time.size:
+            n = 2 * self.p_time.size
+            self.p_time, self.p_iters, self.p_relerr = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n)
+            args[-3] = (self.p_time, self.p_iters, self.p_relerr)
+        elif 2 * nev > self.ev.size and self.ev.size < 64 * self.event_space:
+            self.ev = args[-2] = np.zeros(2 * self.ev.size, np.int64)
+        self.args = tuple(args)
+
+    def _flush(self, nper: int, nev: int) -> None:
+        sim = self.sim
+        c = sim.c
+        first = len(sim._periods)
+        sim._periods.extend(self.p_time[:nper].tolist())
+        ev = self.ev
+        pos = 0
+        while pos < nev:
+            kind, per, cnt = int(ev[pos]), int(ev[pos + 1]), int(ev[pos + 2])
+            elems = ev[pos + 3: pos + 3 + cnt]
+            pos += 3 + cnt
+            name = fasteps.EV_KINDS[kind]
+            htime = sim._periods[first + per]
+            if name == "unbalanced":
+                msg = warning_message("unbalanced", trials=int(self.p_iters[per]), relerr=float(self.p_relerr[per]))
+                sim._warnings.append(HydWarning(name, htime, [], msg))
+            elif name == "unstable":
+                sim._warnings.append(HydWarning(name, htime, []))
+            else:
+                ids = c.link_ids if name in ("valve_cannot_deliver", "pump_cannot_deliver_head",
+                                             "pump_cannot_deliver_flow") else c.node_ids
+                sim._warnings.append(HydWarning(name, htime, [ids[i] for i in elems.tolist()]))
 
 
 def disconnected_nodes(c: Compiled, st: HydState) -> np.ndarray:

@@ -418,10 +418,10 @@ class Kernel:
         return False
 
     # ---- the loop -----------------------------------------------------------------------------------
-    def _hydsolve_fused(self, st: HydState, acc: float) -> SolveInfo:
-        """The whole trial loop in one compiled call (no head-error/flow-change limits, no pressure switches)."""
+    def fused_args(self, st: HydState) -> tuple:
+        """Arguments of `fastloop.hydsolve_nb` (less the accuracies) for state `st`: its arrays are updated in
+        place, so the tuple stays valid while the state object is the same."""
         c = self.c
-        # the argument tuple only changes when the state object does (its arrays are updated in place)
         if getattr(self, "_fused_state", None) is not st:
             sym = self.factor._sym
             r = self.rules
@@ -436,6 +436,12 @@ class Kernel:
                 r.prv_psv, r.pump_of_link, r.pump_hmax, r.pump_is_hp, r.tank_of_node, st.V, c.tank_vmin, c.tank_vmax,
                 c.tank_overflow, c.trials, c.extra_iter, c.check_freq, c.max_check, c.damp_limit)
             self._fused_state = st
+        return self._fused_args
+
+    def _hydsolve_fused(self, st: HydState, acc: float) -> SolveInfo:
+        """The whole trial loop in one compiled call (no head-error/flow-change limits, no pressure switches)."""
+        c = self.c
+        self.fused_args(st)
         it, relerr, bad = fastloop.hydsolve_nb(*self._fused_args, acc, c.accuracy)
         st.node_demand[: c.nj] = st.D + st.E
         maxtrials = c.trials + (c.extra_iter if c.extra_iter > 0 else 0)
