@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     # argon2 cost; tests lower it so that creating users is quick (the defaults are argon2-cffi's own)
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=64)
+    # how long a worker trusts a token's user (role, enabled) without asking the database; a change made through
+    # this worker applies at once, one made elsewhere (another worker, the CLI) within this many seconds; 0: off
+    actor_cache_seconds: float = Field(default=2.0, ge=0.0, le=60.0)
     page_limit_max: int = Field(default=500, ge=1)
     echo_sql: bool = False
 

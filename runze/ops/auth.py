@@ -7,6 +7,7 @@ the tests walk this table so that what a role may do cannot drift from what the 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -193,3 +194,57 @@ def user_from_token(session: Session, token: str, settings: Settings) -> User:
     if user is None or not user.is_active:
         raise AuthenticationFailed("the token's user no longer exists or is disabled", message_zh="用户不存在或已停用")
     return user
+
+
+def actor_from_token(session: Session, token: str, settings: Settings) -> tuple[Actor, float]:
+    """The actor a token names and the token's expiry (epoch seconds), read from the database."""
+    user = user_from_token(session, token, settings)
+    claims = jwt.decode(token, options={"verify_signature": False})  # verified just above
+    return actor_of(user), float(claims.get("exp", 0))
+
+
+# ---- the actor cache of the web service -----------------------------------------------------------------
+# Every API request names its user by token.  Looking the user up costs a database round trip and a worker
+# thread per request; the cache keeps the answer for `ttl_s` seconds.  A change of role or a disabled account
+# (users.update_user) empties the cache of this process at once; other worker processes (and the CLI) are
+# seen within `ttl_s`.
+_users_generation = 0
+_generation_lock = threading.Lock()
+
+
+def users_changed() -> None:
+    """Called after any change of a user's role or state: cached actors are no longer trusted."""
+    global _users_generation
+    with _generation_lock:
+        _users_generation += 1
+
+
+class ActorCache:
+    """token → (actor, valid until); thread-safe enough for the event loop (dict operations are atomic)."""
+
+    def __init__(self, ttl_s: float = 2.0, max_entries: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[Actor, float, int]] = {}
+
+    def get(self, token: str) -> Actor | None:
+        hit = self._entries.get(token)
+        if hit is None:
+            return None
+        actor, until, generation = hit
+        if generation != _users_generation or time.time() >= until:
+            self._entries.pop(token, None)
+            return None
+        return actor
+
+    def put(self, token: str, actor: Actor, expires_at: float, generation: int) -> None:
+        if self.ttl_s <= 0:
+            return
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()  # crude but bounded; a full cache of live tokens refills in ttl_s
+        self._entries[token] = (actor, min(time.time() + self.ttl_s, expires_at), generation)
+
+
+def users_generation() -> int:
+    """Read before a lookup; an entry stored under an older generation is never served."""
+    return _users_generation

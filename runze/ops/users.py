@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from runze.ops import audit
 from runze.ops._tx import Page, paginate, unit_of_work
-from runze.ops.auth import ROLES, Actor, hash_password
+from runze.ops.auth import ROLES, Actor, hash_password, users_changed
 from runze.ops.errors import Conflict, InvalidInput, not_found
 from runze.settings import Settings
 from runze.store import User
@@ -84,11 +84,20 @@ def list_users(
     return paginate(session, query, limit=limit, offset=offset)
 
 
-@unit_of_work
 def update_user(
     session: Session, actor: Actor, user_id: int, changes: dict[str, Any], *, settings: Settings
 ) -> User:
     """Apply `changes` (display_name, role, is_active, password); unknown keys are refused."""
+    try:
+        return _update_user(session, actor, user_id, changes, settings=settings)
+    finally:  # after the commit (or the rollback): a cached actor must not outlive the old role
+        users_changed()
+
+
+@unit_of_work
+def _update_user(
+    session: Session, actor: Actor, user_id: int, changes: dict[str, Any], *, settings: Settings
+) -> User:
     user = get_user(session, user_id)
     if not changes:  # nothing to do, nothing to audit
         return user

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from runze.ops import audit
 from runze.ops._tx import Page, paginate, unit_of_work
@@ -152,8 +152,13 @@ def code_of(wo: WorkOrder) -> str:
 
 
 # ---- reads ----------------------------------------------------------------------------------------------
+# What a work order's reading needs: its assets and its crew's name, not the crew's members (Crew.members is
+# loaded eagerly for the crews' own pages; here it would be one more query per request)
+_READ_OPTIONS = (joinedload(WorkOrder.crew).lazyload(Crew.members),)
+
+
 def get_work_order(session: Session, wo_id: int) -> WorkOrder:
-    wo = session.get(WorkOrder, wo_id)
+    wo = session.get(WorkOrder, wo_id, options=_READ_OPTIONS)
     if wo is None:
         raise not_found("work order", wo_id)
     return wo
@@ -171,7 +176,8 @@ def list_work_orders(
     offset: int = 0,
 ) -> Page[WorkOrder]:
     """Work orders, newest report first; `since`/`until` bound the report time (until excluded)."""
-    query = select(WorkOrder).order_by(WorkOrder.reported_at.desc(), WorkOrder.id.desc())
+    query = (select(WorkOrder).options(*_READ_OPTIONS)
+             .order_by(WorkOrder.reported_at.desc(), WorkOrder.id.desc()))
     if status:
         query = query.where(WorkOrder.status.in_(status))
     if kind:

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import runze
+from runze.ops import auth as auth_ops
 from runze.ops.database import Database, open_database
 from runze.settings import Settings, get_settings
 from runze.web import errors
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     app.state.settings = settings
     app.state.database = db
+    app.state.actor_cache = auth_ops.ActorCache(ttl_s=settings.actor_cache_seconds)
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
