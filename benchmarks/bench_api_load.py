@@ -1,4 +1,4 @@
-"""Load benchmark of the service API: `runze serve` (uvicorn) on PostgreSQL, N concurrent clients (httpx async)
+"""Load benchmark of the service API: `runze serve` (uvicorn) on PostgreSQL, N concurrent clients (aiohttp)
 reading and updating work orders for a bounded time; prints p50/p90/p99/max latency, throughput and errors.
 
     python benchmarks/bench_api_load.py [--clients 50] [--seconds 30] [--think-ms 0] [--workers 1]
@@ -24,6 +24,7 @@ import sys
 import time
 import uuid
 
+import aiohttp
 import httpx
 import numpy as np
 import psycopg
@@ -48,12 +49,17 @@ def percentiles(samples: list[float]) -> str:
 async def client_loop(base: str, token: str, ids: list[int], open_ids: list[int], record_from: float,
                       deadline: float, think_s: float, seed: int, lat: dict[str, list[float]],
                       counts: dict[str, int]) -> None:
+    """One client: its own connection (keep-alive), requests one after another, `think_s` apart on average."""
     rng = random.Random(seed)
     real_lat, real_counts = lat, counts
     headers = {"Authorization": f"Bearer {token}"}
     statuses = ["reported", "dispatched", "closed", "cancelled"]
     kinds = ["emergency_repair", "planned_repair", "meter_work", "new_connection_works"]
-    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30.0) as client:
+    timeout = aiohttp.ClientTimeout(total=30.0)
+    connector = aiohttp.TCPConnector(limit=1)  # one connection per client, like one browser tab's API calls
+    async with aiohttp.ClientSession(base, headers=headers, timeout=timeout, connector=connector) as client:
+        if think_s:  # clients with think time start spread over one think time, not all at once
+            await asyncio.sleep(rng.uniform(0.0, think_s))
         while time.perf_counter() < deadline:
             if time.perf_counter() < record_from:  # warm-up: requests run, nothing is recorded
                 lat, counts = _scratch_lat(), {"ok": 0, "errors": 0, "conflicts": 0}
@@ -66,36 +72,40 @@ async def client_loop(base: str, token: str, ids: list[int], open_ids: list[int]
                     params = {"limit": 20, "offset": rng.randrange(0, 200), "status": rng.choice(statuses),
                               "kind": rng.choice(kinds)}
                     t = time.perf_counter()
-                    r = await client.get("/api/workorders", params=params)
+                    async with client.get("/api/workorders", params=params) as r:
+                        await r.read()
                     lat[op].append(time.perf_counter() - t)
                 elif roll < 0.8:
                     op = "get"
                     t = time.perf_counter()
-                    r = await client.get(f"/api/workorders/{rng.choice(ids)}")
+                    async with client.get(f"/api/workorders/{rng.choice(ids)}") as r:
+                        await r.read()
                     lat[op].append(time.perf_counter() - t)
                 else:
                     op = "update"
                     wo_id = rng.choice(open_ids)
                     t = time.perf_counter()
-                    current = await client.get(f"/api/workorders/{wo_id}")
+                    async with client.get(f"/api/workorders/{wo_id}") as current:
+                        current_body = await current.json()
                     lat["get"].append(time.perf_counter() - t)
-                    if current.status_code != 200:
+                    if current.status != 200:
                         counts["errors"] += 1
                         continue
-                    body = {"description": f"巡查备注 {rng.random():.6f}", "version": current.json()["version"]}
+                    body = {"description": f"巡查备注 {rng.random():.6f}", "version": current_body["version"]}
                     t = time.perf_counter()
-                    r = await client.patch(f"/api/workorders/{wo_id}", json=body)
+                    async with client.patch(f"/api/workorders/{wo_id}", json=body) as r:
+                        await r.read()
                     lat[op].append(time.perf_counter() - t)
-                    if r.status_code == 409:
+                    if r.status == 409:
                         counts["conflicts"] += 1
                         continue
-                if r.status_code != 200:
+                if r.status != 200:
                     counts["errors"] += 1
                     if counts["errors"] <= 5:
-                        print(f"error: {op} -> {r.status_code} {r.text[:200]}", file=sys.stderr)
+                        print(f"error: {op} -> {r.status} {(await r.text())[:200]}", file=sys.stderr)
                 else:
                     counts["ok"] += 1
-            except httpx.HTTPError as exc:
+            except (TimeoutError, aiohttp.ClientError) as exc:
                 counts["errors"] += 1
                 if counts["errors"] <= 5:
                     print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
