@@ -1,15 +1,22 @@
 """Leak localisation: candidate pipes ranked by how well a leak there explains the pressure residuals.
 
 1. Pressure residuals: each pressure sensor is predicted from all the others, r = p − B·p − c (ridge fit over
-   the days just before the event, on `block_min` means, so seasons and other quasi-static leaks are in it).  Weather and demand swings move all sensors
-   together and cancel; a leak leaves a local dent.  The same linear map applied to a modelled leak's pressure
-   change gives its expected residual: (I − B)·Δp, so matching is done in residual space.
+   the days just before the event, on `block_min` means, so seasons and other quasi-static leaks are in it).
+   Weather and demand swings move all sensors together and cancel; a leak leaves a local dent.  The same
+   linear map applied to a modelled leak's pressure change gives its expected residual: (I − B)·Δp, so
+   matching is done in residual space.
 2. Observed signature: regress each sensor's residual on the event's leak flow q(t) (the area's inflow residual)
    from the event start to the detection: ŝ_i = Σ r_i q / Σ q², in m per m³/h.
-3. Modelled signatures: `sensitivity` (EPANET steady solves with a small emitter at each candidate node, at a few
-   clock hours weighted like q(t)²) — the one function to switch to `runze.solve_batch` later.
-4. Candidate pipes inside the area: a leak on a pipe is a blend of its end nodes' signatures; the best blend by
-   least squares (free scale γ ≥ 0) gives the pipe's misfit; confidence ∝ exp(−misfit/2σ²) over candidates.
+3. Modelled signatures: `sensitivity` — runze's batch solver (`sensitivity.leak_sensitivity`: one emitter
+   scenario per candidate node at a few clock hours weighted like q(t)²), at the estimated leak size (head loss
+   grows with the square of the flow, so a per-m³/h change from a 1 m³/h probe understates a 5 m³/h leak).
+4. Matching only on the sensors some candidate moves (`relevant`), weighted by the full residual covariance of
+   the days before the event (shrunk towards its diagonal, `gls`): neighbouring loggers share local demand
+   swings, and treating them as independent lets a shared swing pass for a leak's dent.
+5. Candidate pipes inside the area: a leak on a pipe is a blend of its end nodes' signatures; the best blend by
+   least squares (free scale γ ≥ 0) gives the pipe's misfit; confidence ∝ exp(−Δmisfit / 2Tσ²), σ² the best
+   fit's misfit per degree of freedom, T (`temperature`) set on generated data so that the confidence mass
+   within 300 m of the top pipe matches how often it is within 300 m (bench_localise.py).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import pandas as pd
 
 from runze.analysis.leaks.epanet_run import steady_sensitivity
 from runze.analysis.leaks.layout import SensorLayout
+from runze.analysis.leaks.sensitivity import leak_sensitivity
 from runze.network.model import Network
 from runze.network.topology import NetworkGraph, pipe_distance
 
@@ -87,34 +95,71 @@ def fit_pressure_model(pressure: pd.DataFrame, layout: SensorLayout, train_end: 
 
 
 def sensitivity(net: Network, candidates: list[str], model: PressureModel, hours: list[float],
-                weights: np.ndarray) -> np.ndarray:
+                weights: np.ndarray, leak_m3h: float = 1.0, engine: str = "batch") -> np.ndarray:
     """Expected residual per m³/h of leak at each candidate node (n_sensors x n_candidates), weighted over hours.
 
-    Implementation: EPANET steady solves (`steady_sensitivity`); switch here to `runze.solve_batch` when it lands.
+    Computed at the estimated leak size `leak_m3h`: per m³/h, a 5 m³/h leak on a DMA main drops the pressure
+    about 1.6 times as much as a 1 m³/h one (head loss grows with the square of the flow).  engine: "batch"
+    (runze's batch solver) or "epanet" (toolkit steady solves, the reference).
     """
-    dp, _ = steady_sensitivity(net, candidates, model.nodes, [], list(hours))
+    if engine == "epanet":
+        dp, _ = steady_sensitivity(net, candidates, model.nodes, [], list(hours), leak_m3h=leak_m3h)
+    else:
+        dp = leak_sensitivity(net, candidates, model.nodes, list(hours), leak_m3h=leak_m3h)
     avg = np.tensordot(weights / max(weights.sum(), 1e-12), dp, axes=(0, 0))
     return model.transform(avg)
 
 
-def _blend_misfit(obs: np.ndarray, sa: np.ndarray, sb: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Best misfit over blends t·sa + (1−t)·sb, t ∈ {0, ¼, ½, ¾, 1}, free scale γ ≥ 0, per pipe column."""
+def _blend_misfit(obs: np.ndarray, sa: np.ndarray, sb: np.ndarray, w: np.ndarray, prior: float = 0.0,
+                  sigma2: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Best misfit over blends t·sa + (1−t)·sb, t ∈ {0, ¼, ½, ¾, 1}, and scale γ ≥ 0, per pipe column.
+
+    prior > 0: γ is the ratio of the leak the pressures see to the metered leak flow, so it should be near 1;
+    the misfit then adds σ²·(ln γ)²/prior² (a log-normal prior of width `prior`, in the units of the misfit)
+    and γ is searched on a grid.  Returns (misfit, t, γ)."""
     best = np.full(sa.shape[1], np.inf)
     best_t = np.zeros(sa.shape[1])
+    best_g = np.zeros(sa.shape[1])
+    grid = np.exp(np.linspace(-2.5, 2.5, 51))
+    oo = float((w * obs * obs).sum())
     for t in (0.0, 0.25, 0.5, 0.75, 1.0):
         s = t * sa + (1 - t) * sb
         num = (w[:, None] * s * obs[:, None]).sum(0)
         den = (w[:, None] * s * s).sum(0)
-        gamma = np.clip(num / np.maximum(den, 1e-18), 0.0, None)
-        sse = (w[:, None] * (obs[:, None] - gamma * s) ** 2).sum(0)
+        if prior > 0:
+            cost = (oo - 2 * grid[:, None] * num + grid[:, None] ** 2 * den
+                    + sigma2 * np.log(grid)[:, None] ** 2 / prior ** 2)
+            k = np.argmin(cost, axis=0)
+            gamma = grid[k]
+            sse = cost[k, np.arange(cost.shape[1])]
+        else:
+            gamma = np.clip(num / np.maximum(den, 1e-18), 0.0, None)
+            sse = (w[:, None] * (obs[:, None] - gamma * s) ** 2).sum(0)
         better = sse < best
         best = np.where(better, sse, best)
         best_t = np.where(better, t, best_t)
-    return best, best_t
+        best_g = np.where(better, gamma, best_g)
+    return best, best_t, best_g
+
+
+def whitener(base: np.ndarray, shrink: float) -> np.ndarray:
+    """W with Wᵀ W = Σ⁻¹, Σ the covariance of the residuals before the event, shrunk towards its diagonal.
+
+    Neighbouring sensors share the same local demand swings, so their residual noise is correlated; weighting
+    by the full (shrunk) covariance instead of each sensor's variance keeps that shared swing from looking like
+    a leak's dent."""
+    cov = np.cov(base, rowvar=False) if base.shape[0] > 2 else np.eye(base.shape[1])
+    cov = np.atleast_2d(cov)
+    d = np.diag(cov).copy()
+    cov = (1 - shrink) * cov + shrink * np.diag(d) + 1e-6 * np.eye(len(d))
+    L = np.linalg.cholesky(cov)
+    return np.linalg.inv(L)
 
 
 def localise(net: Network, graph: NetworkGraph, model: PressureModel, residual: pd.DataFrame,
-             leak_flow: pd.Series, area_nodes: list[str] | None, top: int = 5) -> list[dict]:
+             leak_flow: pd.Series, area_nodes: list[str] | None, top: int = 5, engine: str = "batch",
+             size_aware: int = 1, gls: float = 0.2, relevant: float = 0.05, n_hours: int = 4,
+             gamma_prior: float = 0.0, temperature: float = 3.0) -> list[dict]:
     """Candidate pipes, best first: {pipe, confidence, distance_m (from the best), x, y, misfit}."""
     q = leak_flow.to_numpy(float)
     r = residual.loc[leak_flow.index].to_numpy(float)
@@ -134,17 +179,40 @@ def localise(net: Network, graph: NetworkGraph, model: PressureModel, residual: 
     cand = sorted({n for pid in pipe_ids for n in (net.pipes[pid].node1, net.pipes[pid].node2)
                    if n in net.junctions})
     hours = leak_flow.index.hour.to_numpy() + leak_flow.index.minute.to_numpy() / 60.0
-    wts = np.array([((q ** 2)[np.abs(((hours - h + 12) % 24) - 12) <= 3]).sum() for h in CLOCK_HOURS])
-    S = sensitivity(net, cand, model, list(CLOCK_HOURS), wts)
+    if n_hours >= 24:  # every clock hour the event covers, weighted by its share of Σq²
+        clock = np.floor(hours).astype(int) % 24
+        wts = np.bincount(clock, q ** 2, 24)
+        clock_hours = [float(h) for h in np.flatnonzero(wts > 0)]
+        wts = wts[wts > 0]
+    else:
+        clock_hours = list(CLOCK_HOURS)
+        wts = np.array([((q ** 2)[np.abs(((hours - h + 12) % 24) - 12) <= 3]).sum() for h in CLOCK_HOURS])
+    size = float((q ** 2).sum() / max(q.sum(), 1e-9)) if size_aware else 5.0
+    S = sensitivity(net, cand, model, clock_hours, wts, leak_m3h=max(size, 0.5), engine=engine)
     col = {n: i for i, n in enumerate(cand)}
     zero = np.zeros((S.shape[0], 1))
     Sx = np.hstack([S, zero])
     ia = np.array([col.get(net.pipes[p].node1, len(cand)) for p in pipe_ids])
     ib = np.array([col.get(net.pipes[p].node2, len(cand)) for p in pipe_ids])
-    sse, _ = _blend_misfit(obs, Sx[:, ia], Sx[:, ib], w)
+    if relevant > 0:  # only sensors some candidate moves: the rest add noise, not information
+        keep = np.abs(S).max(axis=1) >= relevant * np.abs(S).max()
+        obs, Sx, w, basev = obs[keep], Sx[keep], w[keep], base.to_numpy()[:, keep]
+    else:
+        basev = base.to_numpy()
+    if gls >= 0 and len(base) > 8:
+        W = whitener(basev, gls)
+        obs, Sx, w = W @ obs, W @ Sx, np.ones(len(obs))
+    sse, _, _ = _blend_misfit(obs, Sx[:, ia], Sx[:, ib], w)
+    dof = max(len(obs) - 2, 1)
+    sigma2 = max(float(sse.min()) / dof, 1e-15)  # noise + model error per sensor, from the best fit
+    if gamma_prior > 0:
+        sse, _, _ = _blend_misfit(obs, Sx[:, ia], Sx[:, ib], w, gamma_prior, sigma2)
     order = np.argsort(sse)[:max(top, 1)]
-    scale = max(float(np.min(sse)), 1e-9)
-    conf = np.exp(-(sse - sse.min()) / (2 * scale))
+    if temperature > 0:
+        conf = np.exp(-(sse - sse.min()) / (2 * temperature * sigma2))
+    else:
+        scale = max(float(np.min(sse)), 1e-9)
+        conf = np.exp(-(sse - sse.min()) / (2 * scale))
     conf /= conf.sum()
     links = graph.link_indices([pipe_ids[i] for i in order])
     dist = pipe_distance(graph, links[:1], links)[0]
