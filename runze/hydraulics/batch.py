@@ -171,6 +171,10 @@ def make_plans(net: Network, c, scenarios: Sequence[Scenario]) -> list[Plan]:
     base_em = {i: float(c.emit_ke[i]) for i in np.flatnonzero(c.emit_ke > 0)}
     plans = []
     for s_i, s in enumerate(scenarios):
+        plan = None if base_em else _emitter_plan(c, s, s_i)
+        if plan is not None:
+            plans.append(plan)
+            continue
         label = s.name or f"#{s_i}"
 
         def fail(key, fld, eid, kind="element", value=None, _label=label):
@@ -237,11 +241,45 @@ def make_plans(net: Network, c, scenarios: Sequence[Scenario]) -> list[Plan]:
             set_value.append(x)
         plans.append(Plan(
             name=s.name or f"scenario-{s_i}", em_node=em_node, em_ke=np.array([em[i] for i in em_node], float),
-            closed=np.array([link("closed_links", lid) for lid in s.closed_links], np.int64), dem_scale=scale,
-            res_node=np.array(res_node, np.int64), res_head=np.array(res_head, float),
-            pump_link=np.array(pump_link, np.int64), pump_speed=np.array(pump_speed, float),
-            set_link=np.array(set_link, np.int64), set_value=np.array(set_value, float)))
+            closed=_ints([link("closed_links", lid) for lid in s.closed_links]), dem_scale=scale,
+            res_node=_ints(res_node), res_head=_floats(res_head), pump_link=_ints(pump_link),
+            pump_speed=_floats(pump_speed), set_link=_ints(set_link), set_value=_floats(set_value)))
     return plans
+
+
+def _emitter_plan(c, s: Scenario, s_i: int) -> Plan | None:
+    """Quick path of `make_plans` for a scenario that only sets valid emitters (None: take the full path, which
+    also raises the errors)."""
+    if s.closed_links or s.reservoir_heads or s.pump_speeds or s.link_settings or \
+            type(s.demand_multiplier) not in (int, float) or s.demand_multiplier != 1.0:
+        return None
+    em = {}
+    for nid, coeff in s.emitters.items():
+        i = c.node_index.get(nid, -1)
+        if not 0 <= i < c.nj or type(coeff) not in (int, float) or not 0 <= coeff < math.inf:
+            return None
+        if coeff > 0:
+            em[i] = emitter_ke(coeff, c.qexp)
+        else:
+            em.pop(i, None)
+    nodes = sorted(em)
+    return Plan(name=s.name or f"scenario-{s_i}", em_node=_ints(nodes), em_ke=_floats([em[i] for i in nodes]),
+                closed=_NO_INTS, dem_scale=1.0, res_node=_NO_INTS, res_head=_NO_FLOATS, pump_link=_NO_INTS,
+                pump_speed=_NO_FLOATS, set_link=_NO_INTS, set_value=_NO_FLOATS)
+
+
+_NO_INTS = np.zeros(0, np.int64)
+_NO_INTS.flags.writeable = False
+_NO_FLOATS = np.zeros(0)
+_NO_FLOATS.flags.writeable = False
+
+
+def _ints(values: list) -> np.ndarray:
+    return np.array(values, np.int64) if values else _NO_INTS  # most scenarios leave most fields empty
+
+
+def _floats(values: list) -> np.ndarray:
+    return np.array(values, float) if values else _NO_FLOATS
 
 
 # ---- the engine: one per process -----------------------------------------------------------------------------
@@ -338,11 +376,13 @@ class BatchEngine:
     def lowrank(self):
         if self._lowrank is None and self.fast:
             try:
+                from runze.hydraulics.batch_inverse import InverseSolver
                 from runze.hydraulics.batch_kernel import LowRankSolver
             except ImportError:  # pragma: no cover - numba missing
                 self._lowrank = False
-            else:
-                self._lowrank = LowRankSolver(self) if LowRankSolver.applicable(self) else False
+            else:  # the dense-inverse lock-step kernel where J0⁻¹ fits in memory, else the sparse one
+                kind = next((k for k in (InverseSolver, LowRankSolver) if k.applicable(self)), None)
+                self._lowrank = kind(self) if kind is not None else False
         return self._lowrank or None
 
     def solve_plans(self, plans: Sequence[Plan], times: Sequence[int]) -> dict:
@@ -357,15 +397,21 @@ class BatchEngine:
         warns: list[list[str]] = [[] for _ in range(s)]
         for j, time in enumerate(times):
             todo = range(s)
-            fast = [i for i, p in enumerate(plans) if p.emitters_only and not np.ndim(p.dem_scale)
+            fast = [i for i, p in enumerate(plans) if p.emitters_only and isinstance(p.dem_scale, float)
                     and p.dem_scale == 1.0] if self.fast and self.lowrank is not None else []
             if fast:
-                out = self.lowrank.solve_many([plans[i] for i in fast], int(time), self.base_state(int(time)))
+                solver = self.lowrank
+                if len(fast) == s and getattr(solver, "fills_out", False):  # written straight into the results
+                    out = solver.solve_many(plans, int(time), self.base_state(int(time)),
+                                            out=(H[:, j], Q[:, j], E[:, j]))
+                else:
+                    out = solver.solve_many([plans[i] for i in fast], int(time), self.base_state(int(time)))
                 if out is not None:
                     h, q, e, passes, _ = out
                     done = passes >= 0
                     rows = np.asarray(fast)[done]
-                    H[rows, j], Q[rows, j], E[rows, j] = h[done], q[done], e[done]
+                    if len(fast) < s or not getattr(solver, "fills_out", False):
+                        H[rows, j], Q[rows, j], E[rows, j] = h[done], q[done], e[done]
                     conv[rows, j] = True
                     its[rows, j] = passes[done]
                     todo = np.asarray(fast)[~done].tolist() + sorted(set(range(s)) - set(fast))
@@ -404,16 +450,25 @@ def merge_raw(parts: list[dict]) -> dict:
 
 
 def to_results(c, plans: Sequence[Plan], times: Sequence[int], raw: dict) -> BatchResults:
-    nj = c.nj
-    leak = np.zeros(raw["H"].shape)
-    leak[:, :, :nj] = raw["E"] * CFS
-    pressure = (raw["H"] - c.elev) * FT
+    """SI results; converts `raw`'s arrays in place (they are large: one pass over each, no temporaries)."""
+    head = raw["H"]
+    pressure = np.subtract(head, c.elev, out=np.empty_like(head))
+    pressure *= FT
+    head *= FT
+    flow = raw["Q"]
+    flow *= CFS
+    leak = np.zeros(head.shape)  # zero but at each plan's emitters (the only nonzero entries of raw["E"])
+    sizes = np.fromiter((p.em_node.size for p in plans), np.int64, len(plans))
+    if sizes.sum():
+        rows = np.repeat(np.arange(len(plans)), sizes)
+        cols = np.concatenate([p.em_node for p in plans])
+        leak[rows, :, cols] = raw["E"][rows, :, cols] * CFS
     for i, p in enumerate(plans):
         if p.res_node.size:  # a reservoir given a new head: that head is its new elevation (pressure 0, as EPANET)
             pressure[i, :, p.res_node] = 0.0
     return BatchResults(
         scenario_names=[p.name for p in plans], times=np.asarray(times, np.int64), node_ids=list(c.node_ids),
-        link_ids=list(c.link_ids), head=raw["H"] * FT, pressure=pressure, flow=raw["Q"] * CFS,
+        link_ids=list(c.link_ids), head=head, pressure=pressure, flow=flow,
         leak=leak, converged=raw["converged"], iterations=raw["iterations"], warnings=raw["warnings"])
 
 
