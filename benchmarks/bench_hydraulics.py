@@ -1,7 +1,7 @@
 """Side-by-side timing of Runze's solver, EPANET 2.3 (owa-epanet, in process) and WNTR's WNTRSimulator.
 
     python benchmarks/bench_hydraulics.py [--runs 5] [--wntr-runs 1] [--nets Net6,ky10,demo] [--no-wntr]
-        [--scale10]
+        [--scale10] [--cold]
 
 Times are the median of N runs of a 24 h extended-period simulation (the file's own hydraulic step), one
 process, no file output in the timed part: Runze `simulate()` on an already-read `Network` (compile + solve +
@@ -9,6 +9,10 @@ DataFrames) and "prepared" (network compiled once beforehand, as EPANET's ENopen
 DataFrames), EPANET openH/initH/runH/nextH loop, WNTR `WNTRSimulator.run_sim()`.  Also prints the spread
 (min-max) so that run-to-run noise is visible; runze and EPANET runs alternate, and, with --scale10, time and peak memory (tracemalloc) of the
 demo city at scale 1 and 10.
+
+`simulate()` reuses the fill-reducing ordering of a topology already seen in the process (ldl.py); --cold
+clears that cache before every simulate() call (outside the timing) so that the column includes it.
+RUNZE_FAST_POW=1 switches on the vectorised pipe head-loss powers (fastkernel.pow_pos, opt-in).
 """
 
 from __future__ import annotations
@@ -51,9 +55,16 @@ def net_paths(tmp: Path) -> dict[str, Path]:
     return paths
 
 
+COLD = False
+
+
 def time_runze(net, runs: int) -> list[float]:
     out = []
     for _ in range(runs):
+        if COLD:
+            from runze.hydraulics.ldl import clear_order_cache
+
+            clear_order_cache()
         t = CLOCK()
         rh.simulate(net, duration=DAY)
         out.append(CLOCK() - t)
@@ -137,11 +148,14 @@ def main() -> None:
     ap.add_argument("--no-wntr", action="store_true")
     ap.add_argument("--scale10", action="store_true")
     ap.add_argument("--wall", action="store_true", help="wall-clock instead of process CPU time")
+    ap.add_argument("--cold", action="store_true", help="simulate() without the cached fill-reducing ordering")
     args = ap.parse_args()
-    global CLOCK
+    global CLOCK, COLD
+    COLD = args.cold
     if args.wall:
         CLOCK = time.perf_counter
-    print(f"clock: {'wall' if args.wall else 'process CPU'} time; median [min-max] of {args.runs} runs")
+    print(f"clock: {'wall' if args.wall else 'process CPU'} time; median [min-max] of {args.runs} runs"
+          f"{'; simulate() with a cold ordering cache' if COLD else ''}")
     with tempfile.TemporaryDirectory() as tmp:
         paths = net_paths(Path(tmp))
         print(f"{'network':8s} {'runze simulate()':>30s} {'runze prepared':>30s} {'EPANET':>30s} "

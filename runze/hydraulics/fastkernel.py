@@ -45,6 +45,106 @@ def pipe_coeffs_power(q_signed, status, r, km, n, p, y):
         y[k] = hloss / hgrad
 
 
+# Opt-in (Kernel.fast_pow, RUNZE_FAST_POW=1): q ** (n - 1) for every pipe and trial through `pow_pos` instead
+# of libm's pow, the largest single cost of a trial (Net6: ~120 of ~300 µs; pow_pos is branch-free, so the
+# compiler vectorises it, AVX2 four at a time: ~50 µs).  Its results differ from libm's in the last bits (≤ ~10
+# ulp for physical flows), which is far inside every tolerance but moves rounding-chaotic outcomes such as the
+# time Anytown's cut-off network first fails to factorise (tests/test_hydraulics_epanet.py): off by default.
+_LN2_HI, _LN2_LO = 0.693147180369123816490, 1.90821492927058770002e-10  # ln 2 split: j·ln2_hi is exact
+POW_LO, POW_HI = 1.0e-300, 1.0e300  # inputs outside (or NaN) go to libm pow (exponent range, subnormals)
+
+
+@_njit
+def pow_pos(x, a, out, ibuf):
+    """out[k] = x[k] ** a for positive normal x in (POW_LO, POW_HI) and |a| ≤ 2, relative error ≤ ~1e-15.
+
+    exp(a·ln x): ln x = e·ln 2 + 2·atanh(s), s = (m − 1)/(m + 1) with the mantissa m in [√½, √2) (series to
+    s²³, |s| ≤ 0.172); exp(y) = 2^j·exp(r), |r| ≤ ln 2 / 2 (Taylor to r¹²), 2^j assembled from its bits.
+    `ibuf` is int64 scratch of x's size."""
+    xb = x.view(np.int64)
+    for k in range(x.size):
+        bits = xb[k]
+        out[k] = float(((bits >> 52) & 0x7FF) - 1023)
+        ibuf[k] = (bits & 0xFFFFFFFFFFFFF) | 0x3FF0000000000000
+    mf = ibuf.view(np.float64)
+    for k in range(x.size):
+        m = mf[k]
+        e = out[k]
+        if m > 1.4142135623730951:
+            m = m * 0.5
+            e = e + 1.0
+        s = (m - 1.0) / (m + 1.0)
+        s2 = s * s
+        t = 2.0 / 23.0
+        t = t * s2 + 2.0 / 21.0
+        t = t * s2 + 2.0 / 19.0
+        t = t * s2 + 2.0 / 17.0
+        t = t * s2 + 2.0 / 15.0
+        t = t * s2 + 2.0 / 13.0
+        t = t * s2 + 2.0 / 11.0
+        t = t * s2 + 2.0 / 9.0
+        t = t * s2 + 2.0 / 7.0
+        t = t * s2 + 2.0 / 5.0
+        t = t * s2 + 2.0 / 3.0
+        t = t * s2 + 2.0
+        yv = a * (e * _LN2_HI + (s * t + e * _LN2_LO))
+        j = np.floor(yv * 1.4426950408889634 + 0.5)
+        r = (yv - j * _LN2_HI) - j * _LN2_LO
+        u = 1.0 / 479001600.0
+        u = u * r + 1.0 / 39916800.0
+        u = u * r + 1.0 / 3628800.0
+        u = u * r + 1.0 / 362880.0
+        u = u * r + 1.0 / 40320.0
+        u = u * r + 1.0 / 5040.0
+        u = u * r + 1.0 / 720.0
+        u = u * r + 1.0 / 120.0
+        u = u * r + 1.0 / 24.0
+        u = u * r + 1.0 / 6.0
+        u = u * r + 0.5
+        u = u * r + 1.0
+        u = u * r + 1.0
+        out[k] = u
+        ibuf[k] = (np.int64(j) + 1023) << 52
+    for k in range(x.size):
+        out[k] *= mf[k]
+
+
+@_njit
+def pipe_coeffs_fastpow(q_signed, status, r, km, n, p, y):
+    """`pipe_coeffs_power` with q ** (n - 1) from `pow_pos` (see above)."""
+    npipe = q_signed.size
+    aq = np.empty(npipe)
+    w = np.empty(npipe)
+    ib = np.empty(npipe, np.int64)
+    for k in range(npipe):
+        aq[k] = min(max(abs(q_signed[k]), POW_LO), POW_HI)
+    pow_pos(aq, n - 1.0, w, ib)
+    for k in range(npipe):
+        qs = q_signed[k]
+        if status[k] <= CLOSED:
+            p[k] = 1.0 / CBIG
+            y[k] = qs
+            continue
+        q = abs(qs)
+        if POW_LO < q < POW_HI:
+            hgrad = n * r[k] * w[k]
+        else:
+            hgrad = n * r[k] * q ** (n - 1.0) if q > 0.0 else 0.0
+        if hgrad < RQTOL:
+            hgrad = RQTOL / n
+            hloss = hgrad * q
+        else:
+            hloss = hgrad * q / n
+        m = km[k]
+        if m > 0.0:
+            hloss += m * q * q
+            hgrad += 2.0 * m * q
+        if qs < 0.0:
+            hloss = -hloss
+        p[k] = 1.0 / hgrad
+        y[k] = hloss / hgrad
+
+
 @_njit
 def add_diag(data, diag_slot, diag):
     for j in range(diag.size):

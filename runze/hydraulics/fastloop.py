@@ -35,6 +35,7 @@ from runze.hydraulics.fastkernel import (
     control_valves_nb,
     link_status_nb,
     new_link_flows,
+    pipe_coeffs_fastpow,
     pipe_coeffs_power,
     pump_coeffs_nb,
     valve_coeffs_nb,
@@ -89,11 +90,14 @@ def trial_nb(
     # factorisation
     ap, ai, lp, rp, rj, rpos, li, lx, d, yw, perm, xw,
     # state and work
-    h, q, status, setting, e, dem, dfull, node_demand, p, y, skip, data, f, xflow, relax,
+    h, q, status, setting, e, dem, dfull, node_demand, p, y, skip, data, f, xflow, relax, fast_pow,
 ):
     """Linearise, assemble, factorise, solve and update flows once.  Returns (relerr numerator, denominator,
-    max |dq|, bad row or -1)."""
-    pipe_coeffs_power(q[:npipe], status[:npipe], resist[:npipe], km[:npipe], hexp, p[:npipe], y[:npipe])
+    max |dq|, bad row or -1).  fast_pow: pipe head losses through fastkernel.pow_pos (opt-in, see there)."""
+    if fast_pow:
+        pipe_coeffs_fastpow(q[:npipe], status[:npipe], resist[:npipe], km[:npipe], hexp, p[:npipe], y[:npipe])
+    else:
+        pipe_coeffs_power(q[:npipe], status[:npipe], resist[:npipe], km[:npipe], hexp, p[:npipe], y[:npipe])
     if pumps.size:
         pump_coeffs_nb(pumps, ptype, ph0, pr, pn, pcurve, cx, cy, cn, q, status, setting, p, y)
     if valves.size:
@@ -224,7 +228,7 @@ def hydsolve_nb(
     ap, ai, lp, rp, rj, rpos, li, lx, d, yw, perm, xw,
     h, q, status, setting, e, dem, dfull, node_demand, p, y, skip, data, f, xflow,
     prv_psv, pump_of_link, pump_hmax, pump_is_hp, tank_of_node, v, tank_vmin, tank_vmax, tank_overflow,
-    trials, extra, check_freq, max_check, damp_limit, acc, hacc,
+    trials, extra, check_freq, max_check, damp_limit, fast_pow, acc, hacc,
 ):
     """EPANET's hydsolve() loop entirely compiled.  Returns (iterations, relerr, bad row or -1)."""
     nextcheck = check_freq
@@ -238,7 +242,7 @@ def hydsolve_nb(
             pumps, ptype, ph0, pr, pn, pcurve, cx, cy, cn, valves, ctrl, is_hp,
             emitters, em_ke, qexp, backflow, pda, pmin, preq, pexp,
             ap, ai, lp, rp, rj, rpos, li, lx, d, yw, perm, xw,
-            h, q, status, setting, e, dem, dfull, node_demand, p, y, skip, data, f, xflow, relax)
+            h, q, status, setting, e, dem, dfull, node_demand, p, y, skip, data, f, xflow, relax, fast_pow)
         if bad >= 0:
             if _bad_valve(bad, valves, ltype, n1, n2, status):
                 continue

@@ -88,7 +88,8 @@ class Factor:
         self.pattern = pattern
         self.backend = backend or pattern.backend
         self._solver = None
-        self._mat = pattern.matrix(np.ones(pattern.nnz))
+        # the scipy matrix is only needed by the qdldl/splu back ends (the LU fallback builds its own)
+        self._mat = pattern.matrix(np.ones(pattern.nnz)) if self.backend != "ldl" else None
         if self.backend == "ldl":
             self._sym = ldl.Symbolic(pattern.nj, pattern.indptr, pattern.indices, pattern.perm)
 

@@ -14,7 +14,9 @@ the same pattern and ordering.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -89,12 +91,6 @@ class Kernel:
         # junction incidence: rows are junctions, fixed-grade ends dropped
         j1 = n1 < nj
         j2 = n2 < nj
-        k1 = np.flatnonzero(j1)
-        k2 = np.flatnonzero(j2)
-        inc = sp.csr_matrix((np.concatenate([np.ones(k1.size), -np.ones(k2.size)]),
-                             (np.concatenate([n1[k1], n2[k2]]), np.concatenate([k1, k2]))), shape=(nj, nl))
-        self.inc = inc  # +1 at n1, -1 at n2 (junction ends only; a network may have no junction at all)
-        self.absinc = abs(inc).tocsr()
         # links with one fixed-grade end: F[junction] += P * H[fixed end]
         fx1 = np.flatnonzero(j1 & ~j2)
         fx2 = np.flatnonzero(~j1 & j2)
@@ -137,8 +133,24 @@ class Kernel:
             self._f = np.zeros(nj)
             self._xflow = np.zeros(c.nn)
             self._head = np.zeros(c.nn)
+        # vectorised pipe head-loss powers (fastkernel.pow_pos): opt-in, results differ in the last bits
+        self.fast_pow = self.fused and os.environ.get("RUNZE_FAST_POW", "").lower() in ("1", "true", "yes")
         no_pswitch = controls is None or controls.junction_ctl.size == 0
         self.fused_loop = self.fused and no_pswitch and c.head_error <= 0.0 and c.flow_change <= 0.0
+
+    @cached_property
+    def inc(self) -> sp.csr_matrix:
+        """Junction incidence, +1 at n1, -1 at n2 (junction ends only); the numpy path's assembly only."""
+        c = self.c
+        nj, nl, n1, n2 = c.nj, c.nl, c.n1, c.n2
+        k1 = np.flatnonzero(n1 < nj)
+        k2 = np.flatnonzero(n2 < nj)
+        return sp.csr_matrix((np.concatenate([np.ones(k1.size), -np.ones(k2.size)]),
+                              (np.concatenate([n1[k1], n2[k2]]), np.concatenate([k1, k2]))), shape=(nj, nl))
+
+    @cached_property
+    def absinc(self) -> sp.csr_matrix:
+        return abs(self.inc).tocsr()
 
     # ---- linearisation and assembly --------------------------------------------------------------------
     def _link_coeffs(self, st: HydState) -> None:
@@ -269,7 +281,7 @@ class Kernel:
             c.emit_backflow, c.pda, c.pmin, c.preq, c.pexp,
             sym.ap, sym.ai, sym.lp, sym.rp, sym.rj, sym.rpos, sym.li, sym.lx, sym.d, sym.y, sym.perm, sym.x,
             st.H, st.Q, st.status, st.setting, st.E, st.D, st.Dfull, st.node_demand, self.P, self.Y, self.skip,
-            self._data, self._f, self._xflow, relax)
+            self._data, self._f, self._xflow, relax, self.fast_pow)
         if bad >= 0:
             raise SingularMatrix(f"non-positive pivot at junction row {bad}", np.array([bad]))
         self.max_dq = dqmax
@@ -434,7 +446,7 @@ class Kernel:
                 st.H, st.Q, st.status, st.setting, st.E, st.D, st.Dfull, st.node_demand, self.P, self.Y, self.skip,
                 self._data, self._f, self._xflow,
                 r.prv_psv, r.pump_of_link, r.pump_hmax, r.pump_is_hp, r.tank_of_node, st.V, c.tank_vmin, c.tank_vmax,
-                c.tank_overflow, c.trials, c.extra_iter, c.check_freq, c.max_check, c.damp_limit)
+                c.tank_overflow, c.trials, c.extra_iter, c.check_freq, c.max_check, c.damp_limit, self.fast_pow)
             self._fused_state = st
         return self._fused_args
 

@@ -1,0 +1,83 @@
+"""Speed-work pieces of the solver: the opt-in vectorised pipe powers (RUNZE_FAST_POW) and the per-topology
+cache of the fill-reducing ordering.
+
+pow_pos is checked against libm's pow over the range of flows that occur (and beyond); with it switched on,
+Net6 over 24 h must still meet the EPANET acceptance tolerances of test_hydraulics_epanet.  The ordering cache
+must return exactly what SuperLU computes, and a second run of a network must give bit-identical results.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_hydraulics_epanet import DAY, NETS, check, compare
+
+import runze.hydraulics as rh
+from runze.hydraulics import fastkernel, ldl
+
+needs_jit = pytest.mark.skipif(not fastkernel.AVAILABLE, reason="needs numba")
+
+
+@needs_jit
+@pytest.mark.parametrize("a", [0.852, 1.0, 0.5, -0.5])
+def test_pow_pos_matches_libm_pow(a):
+    rng = np.random.default_rng(7)
+    x = np.exp(rng.uniform(np.log(1e-12), np.log(1e6), 200_000))
+    x = np.concatenate([x, [1.0, 2.0, 0.5, np.sqrt(2.0), np.nextafter(np.sqrt(2.0), 2.0)]])
+    out = np.empty_like(x)
+    fastkernel.pow_pos(x, a, out, np.empty(x.size, np.int64))
+    rel = np.abs(out / x**a - 1.0)
+    assert rel.max() < 5e-15, rel.max()
+    # at the ends of its range the error grows with |a·ln x| (the rounding of the exponent): still ~1e-13
+    x = np.array([1.0001e-300, 1e-290, 1e290, 0.9999e300])
+    out = np.empty_like(x)
+    fastkernel.pow_pos(x, a, out, np.empty(x.size, np.int64))
+    assert np.abs(out / x**a - 1.0).max() < 2e-13
+
+
+@needs_jit
+def test_fast_pipe_coeffs_match_libm_version():
+    rng = np.random.default_rng(3)
+    n = 5000
+    q = rng.normal(0.0, 1.0, n) * 10.0 ** rng.uniform(-9, 2, n)
+    q[:5] = [0.0, 1e-320, -1e-310, np.nan, 1e305]
+    status = np.where(rng.random(n) < 0.1, 2, 3).astype(np.int8)
+    r = rng.uniform(0.1, 1e4, n)
+    km = np.where(rng.random(n) < 0.3, rng.uniform(0.0, 5.0, n), 0.0)
+    p1, y1, p2, y2 = (np.empty(n) for _ in range(4))
+    fastkernel.pipe_coeffs_power(q, status, r, km, 1.852, p1, y1)
+    fastkernel.pipe_coeffs_fastpow(q, status, r, km, 1.852, p2, y2)
+    np.testing.assert_allclose(p2, p1, rtol=1e-13, equal_nan=True)
+    np.testing.assert_allclose(y2, y1, rtol=1e-13, equal_nan=True)
+
+
+@needs_jit
+def test_fast_pow_net6_still_matches_epanet(monkeypatch):
+    monkeypatch.setenv("RUNZE_FAST_POW", "1")
+    ref, res, h, q, st = compare(NETS / "Net6.inp", duration=DAY)
+    check(ref, res, h, q, st, flow_abs=3e-5)
+
+
+def test_ordering_cache_returns_superlu_ordering():
+    net = rh.load_network(NETS / "Net3.inp")
+    c = rh.compile_network(net)
+    jj = np.flatnonzero((c.n1 < c.nj) & (c.n2 < c.nj) & (c.n1 != c.n2))
+    ldl.clear_order_cache()
+    cold = ldl.fill_reducing_order(c.nj, c.n1[jj], c.n2[jj])
+    warm = ldl.fill_reducing_order(c.nj, c.n1[jj], c.n2[jj])
+    np.testing.assert_array_equal(cold, ldl._mmd_order(c.nj, c.n1[jj], c.n2[jj]))
+    np.testing.assert_array_equal(warm, cold)
+    warm[:] = 0  # callers get a copy: the cached ordering cannot be changed through it
+    np.testing.assert_array_equal(ldl.fill_reducing_order(c.nj, c.n1[jj], c.n2[jj]), cold)
+    other = ldl.fill_reducing_order(c.nj, c.n1[jj][::-1].copy(), c.n2[jj][::-1].copy())
+    assert other.shape == cold.shape  # a different pattern is a different key (computed, not looked up)
+
+
+def test_second_run_is_bit_identical():
+    ldl.clear_order_cache()
+    a = rh.simulate(NETS / "Net3.inp")
+    b = rh.simulate(NETS / "Net3.inp")
+    for key in a.node:
+        np.testing.assert_array_equal(a.node[key].to_numpy(), b.node[key].to_numpy())
+    for key in a.link:
+        np.testing.assert_array_equal(a.link[key].to_numpy(), b.link[key].to_numpy())
