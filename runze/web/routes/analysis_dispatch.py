@@ -4,29 +4,31 @@ A what-if (a plant at reduced capacity for some hours, `runze.analysis.dispatch.
 full simulations and a re-dispatch search, so it takes seconds to tens of seconds: POST /jobs checks the
 request against the network at once (unknown plant, capacity outside 0-1 → 422) and starts a thread; GET
 /jobs/{id} reports progress (0-1 and the current step) and, when done, the result trimmed for the page.
-Jobs live in the process's memory (one worker; with `runze serve --workers N` a job is only known to the
-worker that started it).  One what-if runs at a time; later ones wait their turn.
+Jobs are rows of the database (runze.ops.jobs), so with `runze serve --workers N` any worker answers a poll;
+the computation runs in a thread of the worker that accepted it.  One what-if runs at a time per worker
+(each already uses the machine fully); later ones wait their turn.
 """
 
 from __future__ import annotations
 
 import threading
-import time
-import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
+from runze.ops import jobs as job_ops
 from runze.ops.auth import Actor
+from runze.ops.database import Database
 from runze.ops.errors import InvalidInput, NotFound
 from runze.web.deps import MAX_ID, SessionDep, require
 from runze.web.errors import error_responses
 from runze.web.routes.analysis_network import VersionQuery, _plain, twin_for
 
 router = APIRouter(prefix="/analysis/dispatch", tags=["analysis"], responses=error_responses(401, 403, 404, 422))
+KIND = "dispatch"
 KEEP_JOBS = 50
-_RUN_ONE_AT_A_TIME = threading.Lock()  # each what-if already uses the machine fully
+_RUN_ONE_AT_A_TIME = threading.Lock()  # each what-if already uses the machine fully (per worker process)
 
 
 class WhatIfRequest(BaseModel):
@@ -36,13 +38,6 @@ class WhatIfRequest(BaseModel):
     start_hour: int = Field(6, ge=0, le=23, description="start, clock hour of the model's first day")
     search_seconds: float = Field(15.0, ge=0.0, le=60.0, description="time budget of the re-dispatch search")
     version_id: int | None = Field(None, ge=1, le=MAX_ID)
-
-
-def _jobs(request: Request) -> dict[str, dict[str, Any]]:
-    state = request.app.state
-    if not hasattr(state, "dispatch_jobs"):
-        state.dispatch_jobs = {}
-    return state.dispatch_jobs
 
 
 def _summary(result: dict[str, Any], network) -> dict[str, Any]:
@@ -62,26 +57,21 @@ def _summary(result: dict[str, Any], network) -> dict[str, Any]:
     return out
 
 
-def _run(job: dict[str, Any], network, event, start_s: int, hours: int, budget: float) -> None:
+def _run(db: Database, job_id: str, network, event, start_s: int, hours: int, budget: float) -> None:
     from runze.analysis.dispatch.service import analyse
 
-    def progress(message: str, fraction: float) -> None:
-        job["progress"] = round(max(job["progress"], min(float(fraction), 1.0)), 3)
-        job["message"] = message
-
-    with _RUN_ONE_AT_A_TIME:
-        job["status"] = "running"
-        job["started"] = time.time()
-        try:
-            result = analyse(network, event, start_s, hours, optimise=budget > 0, time_budget_s=max(budget, 1.0),
-                             max_evals=60, progress=progress)
-            job["result"] = _plain(_summary(result, network))
-            job["status"] = "done"
-            job["progress"] = 1.0
-        except Exception as exc:  # reported to the page, never lost in a thread
-            job["status"] = "failed"
-            job["error"] = f"{type(exc).__name__}: {exc}"
-        job["seconds"] = round(time.time() - job["started"], 2)
+    with job_ops.JobReporter(db, job_id) as job:  # beats while queued too: waiting for the lock is alive
+        with _RUN_ONE_AT_A_TIME:
+            if not job.start():  # failed meanwhile (a stale job): nothing to compute
+                return
+            try:
+                result = analyse(network, event, start_s, hours, optimise=budget > 0,
+                                 time_budget_s=max(budget, 1.0), max_evals=60, progress=job.progress)
+                summary = _plain(_summary(result, network))
+            except Exception as exc:  # reported to the page, never lost in a thread
+                job.finish(error=f"{type(exc).__name__}: {exc}")
+            else:
+                job.finish(result=summary)
 
 
 @router.get("/plants", response_model=list[dict[str, Any]])
@@ -113,24 +103,19 @@ def start_whatif(body: WhatIfRequest, request: Request, actor: Annotated[Actor, 
         hours = check_hours(body.hours)
     except (EventError, ValueError) as exc:
         raise InvalidInput(str(exc), message_zh=str(exc), details={"field": "plant"}) from exc
-    jobs = _jobs(request)
-    job_id = uuid.uuid4().hex[:12]
-    job = {"id": job_id, "status": "queued", "progress": 0.0, "message": "排队 queued", "result": None,
-           "error": None, "by": actor.username, "request": body.model_dump(), "created": time.time()}
-    for old in sorted(jobs, key=lambda k: jobs[k]["created"])[: max(len(jobs) - KEEP_JOBS + 1, 0)]:
-        if jobs[old]["status"] in ("done", "failed"):
-            jobs.pop(old)
-    jobs[job_id] = job
-    threading.Thread(target=_run, args=(job, net, event, start_s, hours, body.search_seconds), daemon=True,
-                     name=f"whatif-{job_id}").start()
-    return {k: v for k, v in job.items() if k != "result"}
+    db: Database = request.app.state.database
+    job = job_ops.create_job(session, KIND, created_by=actor.username, request=body.model_dump())
+    job_ops.prune_jobs(session, KIND, KEEP_JOBS)
+    threading.Thread(target=_run, args=(db, job["id"], net, event, start_s, hours, body.search_seconds),
+                     daemon=True, name=f"whatif-{job['id']}").start()
+    return job
 
 
 @router.get("/jobs/{job_id}", response_model=dict[str, Any])
-def job_status(job_id: Annotated[str, Path(min_length=1, max_length=32)], request: Request,
-               actor: Annotated[Actor, require("dispatch:whatif")]) -> dict[str, Any]:
+def job_status(job_id: Annotated[str, Path(min_length=1, max_length=32)],
+               actor: Annotated[Actor, require("dispatch:whatif")], session: SessionDep) -> dict[str, Any]:
     """Progress of a what-if; `result` once `status` is done."""
-    job = _jobs(request).get(job_id)
+    job = job_ops.get_job(session, KIND, job_id)
     if job is None:
         raise NotFound(f"what-if job {job_id} does not exist", message_zh=f"调度预案任务 {job_id} 不存在")
     return job

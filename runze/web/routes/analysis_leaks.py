@@ -8,20 +8,22 @@ and, once done, the events, the true leaks, the score and the night-flow flags p
 The data lives in memory (no temp files: the generator's frames are what `read_scada` would return).  The
 request is checked up front (days 7-60, leaks 1-6, a network with DMAs and flow meters → else 422), and a
 second run while one is queued or running is refused (409), so a client (or a fuzzer) cannot pile up jobs.
-Jobs are kept in the process's memory, as the dispatch what-ifs are.
+Jobs are rows of the database (runze.ops.jobs), as the dispatch what-ifs are: any worker of `runze serve
+--workers N` answers a poll, and "one run at a time" holds across workers (the row's unique `exclusive`).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
+from runze.ops import jobs as job_ops
 from runze.ops.auth import Actor
+from runze.ops.database import Database
 from runze.ops.errors import Conflict, InvalidInput, NotFound
 from runze.web.deps import MAX_ID, SessionDep, require
 from runze.web.errors import error_responses
@@ -30,6 +32,7 @@ from runze.web.routes.analysis_network import _plain, twin_for
 router = APIRouter(
     prefix="/analysis/leaks", tags=["analysis"], responses=error_responses(401, 403, 404, 409, 422)
 )
+KIND = "leaks"
 KEEP_JOBS = 20
 LOGGERS_PER_DMA = 4  # extra pressure loggers, as in the leak tests (the demo city's own 30 are too sparse)
 MESSAGES = {
@@ -57,14 +60,6 @@ class LeakRunRequest(BaseModel):
     leaks: int = Field(3, ge=1, le=6, description="number of leaks drawn on random pipes")
     seed: int = Field(1, ge=0, le=1_000_000, description="random seed of demand, leaks and noise")
     version_id: int | None = Field(None, ge=1, le=MAX_ID)
-
-
-def _jobs(request: Request) -> dict[str, dict[str, Any]]:
-    state = request.app.state
-    if not hasattr(state, "leak_jobs"):
-        state.leak_jobs = {}
-        state.leak_jobs_lock = threading.Lock()
-    return state.leak_jobs
 
 
 def training_days(days: int) -> int:
@@ -214,21 +209,16 @@ def analyse(
     )
 
 
-def _run(job: dict[str, Any], net, layout, body: LeakRunRequest) -> None:
-    def progress(message: str, fraction: float) -> None:
-        job["progress"] = round(max(job["progress"], min(float(fraction), 1.0)), 3)
-        job["message"] = message
-
-    job["status"] = "running"
-    job["started"] = time.time()
-    try:
-        job["result"] = analyse(net, layout, body.days, body.leaks, body.seed, progress)
-        job["status"] = "done"
-        job["progress"] = 1.0
-    except Exception as exc:  # reported to the page, never lost in a thread
-        job["status"] = "failed"
-        job["error"] = f"{type(exc).__name__}: {exc}"
-    job["seconds"] = round(time.time() - job["started"], 2)
+def _run(db: Database, job_id: str, net, layout, body: LeakRunRequest) -> None:
+    with job_ops.JobReporter(db, job_id) as job:
+        if not job.start():  # failed meanwhile (a stale job): nothing to compute
+            return
+        try:
+            result = analyse(net, layout, body.days, body.leaks, body.seed, job.progress)
+        except Exception as exc:  # reported to the page, never lost in a thread
+            job.finish(error=f"{type(exc).__name__}: {exc}")
+        else:
+            job.finish(result=result)
 
 
 @router.post("/run", response_model=dict[str, Any], status_code=202)
@@ -238,38 +228,29 @@ def start_run(
     """Check the request and start a leak detection run; poll GET /jobs/{id}."""
     net = twin_for(request, session, body.version_id).network
     layout = _layout(net)
-    jobs = _jobs(request)
-    with request.app.state.leak_jobs_lock:
-        if any(j["status"] in ("queued", "running") for j in jobs.values()):
-            zh, en = MESSAGES["busy"]
-            raise Conflict(en, message_zh=zh)
-        job_id = uuid.uuid4().hex[:12]
-        job = {
-            "id": job_id,
-            "status": "queued",
-            "progress": 0.0,
-            "message": "排队 queued",
-            "result": None,
-            "error": None,
-            "by": actor.username,
-            "request": body.model_dump(),
-            "created": time.time(),
-        }
-        for old in sorted(jobs, key=lambda k: jobs[k]["created"])[: max(len(jobs) - KEEP_JOBS + 1, 0)]:
-            jobs.pop(old)
-        jobs[job_id] = job
-    threading.Thread(target=_run, args=(job, net, layout, body), daemon=True, name=f"leaks-{job_id}").start()
-    return {k: v for k, v in job.items() if k != "result"}
+    db: Database = request.app.state.database
+    try:  # one run at a time, across workers: the job row's unique `exclusive` decides
+        job = job_ops.create_job(
+            session, KIND, created_by=actor.username, request=body.model_dump(), exclusive=True
+        )
+    except job_ops.Busy as exc:
+        zh, en = MESSAGES["busy"]
+        raise Conflict(en, message_zh=zh) from exc
+    job_ops.prune_jobs(session, KIND, KEEP_JOBS)
+    threading.Thread(
+        target=_run, args=(db, job["id"], net, layout, body), daemon=True, name=f"leaks-{job['id']}"
+    ).start()
+    return job
 
 
 @router.get("/jobs/{job_id}", response_model=dict[str, Any])
 def job_status(
     job_id: Annotated[str, Path(min_length=1, max_length=32)],
-    request: Request,
     actor: Annotated[Actor, require("analysis:read")],
+    session: SessionDep,
 ) -> dict[str, Any]:
     """Progress of a leak detection run; `result` once `status` is done."""
-    job = _jobs(request).get(job_id)
+    job = job_ops.get_job(session, KIND, job_id)
     if job is None:
         zh, en = MESSAGES["missing"]
         raise NotFound(en.format(id=job_id), message_zh=zh.format(id=job_id))
