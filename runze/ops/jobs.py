@@ -260,8 +260,12 @@ class JobReporter:
                 log.exception("analysis job %s: progress not saved", self.job_id)
 
     def start(self) -> bool:
-        with self.db.session() as session:
-            return set_running(session, self.job_id)
+        try:
+            with self.db.session() as session:
+                return set_running(session, self.job_id)
+        except SQLAlchemyError:  # left queued: it reads as failed once its heartbeat is stale
+            log.exception("analysis job %s: could not be marked running", self.job_id)
+            return False
 
     def progress(self, message: str, fraction: float) -> None:
         self.fraction = max(self.fraction, min(float(fraction), 1.0))
