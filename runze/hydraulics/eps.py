@@ -65,10 +65,13 @@ class DemandTable:
         self.period_lcm = period_lcm
         self.table = None
         if nrows * max(c.dem_node.size, 1) <= self.MAX_CELLS and nrows * c.nj <= self.MAX_CELLS:
-            periods = np.arange(self.first, self.first + nrows, dtype=np.int64)
-            mult = c.pat_flat[c.pat_start[None, :] + periods[:, None] % c.pat_len[None, :]]  # periods × patterns
             table = np.zeros((nrows, c.nj))
-            if c.dem_node.size:
+            if c.dem_node.size and fastkernel.AVAILABLE:  # the same sums in the same order, compiled
+                fasteps.demand_table_nb(table, self.first, c.dem_node, c.dem_base, c.dem_pat, float(c.dmult),
+                                        c.pat_flat, c.pat_start, c.pat_len)
+            elif c.dem_node.size:
+                periods = np.arange(self.first, self.first + nrows, dtype=np.int64)
+                mult = c.pat_flat[c.pat_start[None, :] + periods[:, None] % c.pat_len[None, :]]  # periods × patterns
                 vals = c.dem_base[None, :] * mult[:, c.dem_pat] * c.dmult
                 idx = (np.arange(nrows, dtype=np.int64)[:, None] * c.nj + c.dem_node[None, :]).ravel()
                 table = np.bincount(idx, vals.ravel(), minlength=nrows * c.nj).reshape(nrows, c.nj)

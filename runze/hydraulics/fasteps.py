@@ -44,6 +44,17 @@ def event_space(nj: int, nl: int) -> int:
 
 
 @_njit
+def demand_table_nb(table, first, dem_node, dem_base, dem_pat, dmult, pat_flat, pat_start, pat_len):
+    """eps.DemandTable's rows: table[r, j] = Σ base × multiplier of period first + r × dmult over j's demand
+    entries, summed in entry order as np.bincount does (bit-identical)."""
+    for r in range(table.shape[0]):
+        period = first + r
+        for m in range(dem_node.size):
+            p = dem_pat[m]
+            table[r, dem_node[m]] += dem_base[m] * pat_flat[pat_start[p] + period % pat_len[p]] * dmult
+
+
+@_njit
 def _warnings(nper, converged, iters, trials, pda, nj, nn, n1, n2, h, elev, node_demand, dfull, status, q,
               valves, pumps, pump_qmax, ev, nev):
     """eps.Simulation._warn for one solved period, written to the event log.  Returns the new log length."""
