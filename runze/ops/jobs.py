@@ -49,8 +49,8 @@ HEARTBEAT_S = 30.0  # well inside STALE_AFTER: a live job can miss several beats
 PROGRESS_EVERY_S = 0.5
 QUEUED_MESSAGE = "排队 queued"
 STALE_ERROR = (
-    "计算该任务的服务进程已停止（超过 10 分钟无进度），请重新提交",
-    "the worker computing this job stopped (no progress for over 10 minutes): start it again",
+    "计算该任务的服务进程已停止（超过 {minutes} 分钟无进度），请重新提交",
+    "the worker computing this job stopped (no progress for over {minutes} minutes): start it again",
 )
 
 
@@ -63,8 +63,9 @@ def worker_name() -> str:
 
 
 def _stale_error() -> str:
+    minutes = round(STALE_AFTER.total_seconds() / 60)
     zh, en = STALE_ERROR
-    return f"{zh} / {en}"
+    return f"{zh.format(minutes=minutes)} / {en.format(minutes=minutes)}"
 
 
 def to_dict(job: AnalysisJob, *, with_result: bool = True) -> dict[str, Any]:
