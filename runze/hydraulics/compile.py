@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, repeat
 from operator import attrgetter
 
 import numpy as np
@@ -269,10 +269,11 @@ def compile_network(net: Network, duration: float | None = None, pda: bool | Non
     dem_node = np.repeat(np.arange(nj, dtype=np.int64), np.fromiter(map(len, dem_lists), np.int64, nj))
     dem_all = list(chain.from_iterable(dem_lists))
     dem_base = np.fromiter(map(attrgetter("base"), dem_all), float, len(dem_all)) / qcf
-    pat_get = pat_row.get
-    default_row = pat_get(default_pat, 0) if default_pat else 0
-    dem_pat = np.fromiter((pat_get(p, 0) if p else default_row for p in map(attrgetter("pattern"), dem_all)),
-                          np.int64, len(dem_all))
+    default_row = pat_row.get(default_pat, 0) if default_pat else 0
+    # pattern id -> row, with no id ("" or None) meaning the default pattern and unknown ids the constant one;
+    # looked up through dict.get at C level (this runs for every demand entry)
+    dem_rows = {**pat_row, "": default_row, None: default_row}
+    dem_pat = np.fromiter(map(dem_rows.get, map(attrgetter("pattern"), dem_all), repeat(0)), np.int64, len(dem_all))
     qexp = 1.0 / (opts.emitter_exponent if opts.emitter_exponent > 0 else 0.5)
     emitter = np.fromiter(map(attrgetter("emitter"), juncs), float, nj)
     emit_ke = np.zeros(nj)
@@ -292,8 +293,8 @@ def compile_network(net: Network, duration: float | None = None, pda: bool | Non
     setting0 = np.zeros(nl)
     links = list(net.links())
     node_get = node_index.get
-    n1[:] = np.fromiter((node_get(x, -1) for x in map(attrgetter("node1"), links)), np.int64, nl)
-    n2[:] = np.fromiter((node_get(x, -1) for x in map(attrgetter("node2"), links)), np.int64, nl)
+    n1[:] = np.fromiter(map(node_get, map(attrgetter("node1"), links), repeat(-1)), np.int64, nl)
+    n2[:] = np.fromiter(map(node_get, map(attrgetter("node2"), links), repeat(-1)), np.int64, nl)
     unknown = np.flatnonzero((n1 < 0) | (n2 < 0))
     if unknown.size:
         bad = links[int(unknown[0])]
