@@ -13,6 +13,8 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from runze.ops.jobs import list_jobs
+
 EVENT_KEYS = {
     "dma",
     "start",
@@ -76,7 +78,8 @@ def test_run_is_guarded_and_checked_before_any_work(demo):
     for bad in ({"days": 6}, {"days": 61}, {"leaks": 0}, {"leaks": 7}, {"seed": -1}, {"days": "x"}):
         assert clients["dispatcher"].post("/api/analysis/leaks/run", json=bad).status_code == 422, bad
     assert clients["viewer"].get("/api/analysis/leaks/jobs/nosuchjob").status_code == 404
-    assert not getattr(demo["app"].state, "leak_jobs", {})  # nothing was started
+    with demo["app"].state.database.session() as session:  # nothing was started (jobs live in the database)
+        assert list_jobs(session, "leaks") == []
 
 
 def test_short_run_finishes_with_events_truth_score_and_night_flow(demo):
