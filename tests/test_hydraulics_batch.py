@@ -130,6 +130,45 @@ def test_fast_path_equals_full_solver(demo):
     assert np.abs(fast.flow - full.flow).max() < 1e-5  # m³/s
 
 
+def test_inverse_lanes_equal_sparse_kernel(demo):
+    """The dense-inverse lock-step kernel (three times more scenarios than lanes, 0-3 emitters each) gives the
+    sparse compensation kernel's answer: same passes and nonlinear-link counts, heads and flows to rounding."""
+    from runze.hydraulics.batch import BatchEngine, make_plans
+    from runze.hydraulics.batch_inverse import BLOCK, InverseSolver
+    from runze.hydraulics.batch_kernel import LowRankSolver
+
+    net, _ = demo
+    single = _bench().leak_scenarios(net, 3 * BLOCK, seed=13)
+    scen = []
+    for i in range(len(single)):
+        em: dict[str, float] = {}
+        for other in single[i:i + i % 4]:
+            em.update(other.emitters)
+        scen.append(Scenario(emitters=em, name=f"s{i}"))
+    engine = BatchEngine(net)
+    assert isinstance(engine.lowrank, InverseSolver)
+    plans = make_plans(net, engine.c, scen)
+    base = engine.base_state(0)
+    h, q, e, passes, info = InverseSolver(engine).solve_many(plans, 0, base)
+    h2, q2, e2, passes2, info2 = LowRankSolver(engine).solve_many(plans, 0, base)
+    assert (passes[::4] == 0).all() and (passes[1::4] >= 2).all()  # no emitter: the base; else ≥ 2 passes
+    # three leaks at once can need more than MAX_S exact links: both kernels hand those to the full solver
+    np.testing.assert_array_equal(passes < 0, passes2 < 0)
+    np.testing.assert_array_equal(info[passes < 0], info2[passes < 0])
+    ok = passes >= 0
+    assert ok.mean() > 0.85
+    assert (passes[ok] == passes2[ok]).mean() > 0.98 and (info[ok] == info2[ok]).mean() > 0.98
+    np.testing.assert_allclose(h[ok], h2[ok], atol=1e-8)  # ft
+    np.testing.assert_allclose(q[ok], q2[ok], atol=1e-8)  # cfs
+    np.testing.assert_allclose(e[ok], e2[ok], atol=1e-10)
+    # through solve_batch (results written in place, the unhandled ones by the full solver): as the full solver
+    fast = solve_batch(net, scen[:16], accuracy=1e-8)
+    full = solve_batch(net, scen[:16], accuracy=1e-8, fast=False)
+    assert fast.converged.all() and (passes[:16] < 0).any()
+    assert np.abs(fast.pressure - full.pressure).max() < 2e-3
+    assert np.abs(fast.leak - full.leak).max() < 1e-7  # m³/s
+
+
 def test_process_pool_same_as_in_process():
     net = load_network(NET3)
     scen = _mixed_scenarios(net, 10, seed=9)

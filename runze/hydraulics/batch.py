@@ -21,7 +21,8 @@ link_settings {valve: setting in SI (m of pressure, m³/s, loss coefficient), or
 Executors: in-process (`workers=1`), a local process pool (`workers>1`; the network is sent once per worker
 and each worker compiles its own kernel), or Dask (`executor="dask"`, see `batch_dask.py`).  Scenarios that
 change only emitters go through the compiled compensation kernel of `batch_kernel.py` (base factorisation,
-low-rank update, verified linearisation); anything it cannot verify falls back to the full gradient loop.
+low-rank update, verified linearisation), run by `batch_inverse.py` on the dense inverse of the base matrix in
+lock-step lanes where that inverse fits in 200 MB; anything it cannot verify falls back to the full gradient loop.
 `iterations` is then the number of compensation passes rather than gradient trials.
 """
 
@@ -401,7 +402,8 @@ class BatchEngine:
                     and p.dem_scale == 1.0] if self.fast and self.lowrank is not None else []
             if fast:
                 solver = self.lowrank
-                if len(fast) == s and getattr(solver, "fills_out", False):  # written straight into the results
+                direct = len(fast) == s and t == 1 and getattr(solver, "fills_out", False)
+                if direct:  # written straight into the (contiguous) result arrays
                     out = solver.solve_many(plans, int(time), self.base_state(int(time)),
                                             out=(H[:, j], Q[:, j], E[:, j]))
                 else:
@@ -410,7 +412,7 @@ class BatchEngine:
                     h, q, e, passes, _ = out
                     done = passes >= 0
                     rows = np.asarray(fast)[done]
-                    if len(fast) < s or not getattr(solver, "fills_out", False):
+                    if not direct:
                         H[rows, j], Q[rows, j], E[rows, j] = h[done], q[done], e[done]
                     conv[rows, j] = True
                     its[rows, j] = passes[done]

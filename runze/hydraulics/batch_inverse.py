@@ -2,20 +2,24 @@
 
 The compensation method of `batch_kernel.py` (read its docstring first) spends most of its time on work that
 does not depend on the scenario: sparse forward solves W = L⁻¹M for every emitter / nonlinear link of every
-scenario, and a full triangular solve per pass.  When the base junction matrix is small enough to invert
-densely (nj² doubles ≤ MAX_DENSE_BYTES: the demo city's 1,328 junctions take 14 MB), this module instead
+scenario, and triangular solves and a link sweep per pass, one scenario at a time.  When the base junction
+matrix is small enough to invert densely (nj² doubles ≤ MAX_DENSE_BYTES: the demo city's 1,328 junctions take
+14 MB), this module instead
 
-* computes Z = J0⁻¹ once per time, as one multi-RHS LDLᵀ solve (rows of Z are contiguous: vectorised axpys);
+* computes Z = J0⁻¹ once per time (a blocked multi-RHS LDLᵀ solve; Z is symmetric, stored by rows);
 * takes the reduced response R = Mᵀ Z M of a scenario's emitters and nonlinear links S from Z (four look-ups
-  per entry, only the rows of newly added S links per pass) instead of sparse forward solves;
-* gets every junction's head change as Z-row axpys of the small system's solution;
-* solves the chord injections J0⁻¹·(A·P0·δ) of all unconverged scenarios of a block of BLOCK scenarios at once,
-  as one multi-RHS forward/back substitution vectorised over the scenarios;
-* solves the small dense Newton system with a chord (frozen, re-factorised when convergence slows) Jacobian.
+  per entry, only the entries of newly added S links per pass) instead of sparse forward solves;
+* advances BLOCK scenarios ("lanes") in lock-step passes.  Per pass, all lanes at once: the chord injections
+  J0⁻¹·(A·P0·δ) and the head changes J0⁻¹·(A·P0·δ + M·coef) as multi-RHS substitutions, and the link sweep
+  (flows, second-order linearisation errors), all vectorised across the lanes (element-major arrays); the
+  few (lane, link) pairs that need the exact rules (links in S, flow moved > 5 %, a check valve reversing) are
+  then handled one by one.  Per lane: the small dense Newton system (chord Jacobian, re-factorised when
+  convergence slows).  A lane whose scenario is done takes the next scenario;
+* writes heads and flows straight into the caller's result rows.
 
-The iteration, its nonlinear-link rule, its tolerances and its acceptance test are exactly those of
-`batch_kernel.solve_leak`; a scenario it cannot verify is returned as "not handled" (passes −1) and batch mode
-solves it with the full gradient loop.
+The iteration, its nonlinear-link rule, its tolerances and its acceptance test are those of
+`batch_kernel.solve_leak` (same passes and S sets; heads agree to ~1e-11 ft); a scenario it cannot verify is
+returned as "not handled" (passes −1) and batch mode solves it with the full gradient loop.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ def _njit_inline(f):
     return numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")(f) if numba is not None else f
 
 
-BLOCK = 64  # scenarios advanced in lock-step (their injection solves share one multi-RHS substitution)
+BLOCK = 64  # lanes: scenarios advanced in lock-step (one multi-RHS substitution, one vectorised sweep)
 
 
 @_njit
@@ -190,6 +194,7 @@ def _lane_newton(c, g, g2, z_inv, ltype, resist, km, hexp, pump_of_link, pump_h0
         pi[m + t] = p0[s_links[t]]
     rhs = np.empty(k)
     zprev = np.empty(k)
+    wv = np.empty(k)
     ok = False
     fresh = True
     stale_step = False
@@ -218,19 +223,26 @@ def _lane_newton(c, g, g2, z_inv, ltype, resist, km, hexp, pump_of_link, pump_h0
                               pump_n, speed)
             u[m + t] = hl - hl0[lk]
             du[m + t] = hg
+        for b in range(k):
+            wv[b] = z[b] - pi[b] * u[b]
         gmax = 0.0
         for a in range(k):
             acc = u[a] - toff[a]
+            ra = rm[a]
             for b in range(k):
-                acc += rm[a, b] * (z[b] - pi[b] * u[b])
+                acc += ra[b] * wv[b]
             rhs[a] = acc
             if abs(acc) > gmax:
                 gmax = abs(acc)
         if fresh or gmax > 0.25 * prev:
+            for b in range(k):
+                wv[b] = 1.0 - pi[b] * du[b]
             for a in range(k):
+                ra = rm[a]
+                la = lu[a]
                 for b in range(k):
-                    lu[a, b] = rm[a, b] * (1.0 - pi[b] * du[b])
-                lu[a, a] += du[a]
+                    la[b] = ra[b] * wv[b]
+                la[a] += du[a]
             if not _lu_factor(lu, piv, k):
                 return 3
             fresh = False
@@ -351,7 +363,10 @@ def solve_leaks_lanes(nj, nn, n1, n2, kind, ip1, ip2, tlim, ltype, resist, km, h
     info[:] = 6
     fin_c = np.zeros(nb, np.int64)  # lanes finished in this round, and their scenario (−1: not handled)
     fin_s = np.zeros(nb, np.int64)
-    excl = np.zeros(nb, np.int8)
+    nw = (nb + 7) // 8
+    excl = np.zeros(nw * 8, np.int8)  # lanes a link leaves to the exact rules, scanned 8 at a time
+    excl_w = excl.view(np.uint64)
+    keep = np.zeros(nb, np.bool_)  # False for a lane's first pass: its columns still hold the previous scenario's
     next_s = 0
     active = 0
     while True:
@@ -388,6 +403,8 @@ def solve_leaks_lanes(nj, nn, n1, n2, kind, ip1, ip2, tlim, ltype, resist, km, h
                 active += 1
         if active == 0:
             break
+        for c in range(nb):
+            keep[c] = lane_s[c] >= 0 and lane_pass[c] > 0
         # 1. injections of the mild links' linearisation errors: g ← J0⁻¹·g, raw g kept in g2
         g2[:, :] = g
         multi_solve(nj, lp, li, lx, d, g, nb)
@@ -411,7 +428,7 @@ def solve_leaks_lanes(nj, nn, n1, n2, kind, ip1, ip2, tlim, ltype, resist, km, h
             row = perm[j]
             for c in range(nb):
                 v = g2[j, c]
-                ch = abs(v - dh[row, c])
+                ch = abs(v - (dh[row, c] if keep[c] else 0.0))
                 hch[c] = max(hch[c], ch)
                 dh[row, c] = v
         # 4. every link: flow of the model just solved, linearisation error at that flow (vectorised over lanes,
@@ -437,7 +454,7 @@ def solve_leaks_lanes(nj, nn, n1, n2, kind, ip1, ip2, tlim, ltype, resist, km, h
             il = ins[lk]
             nexc = 0
             for c in range(nb):
-                old = dl[c]
+                old = dl[c] if keep[c] else 0.0
                 q = qk + pk * (ha[c] - hb[c] - old)
                 dq = q - qk
                 ql[c] = q
@@ -447,8 +464,10 @@ def solve_leaks_lanes(nj, nn, n1, n2, kind, ip1, ip2, tlim, ltype, resist, km, h
                 nexc += exc
                 dl[c] = old if exc else dn
                 dch[c] = max(dch[c], 0.0 if exc else abs(dn - old))
-            if nexc:
-                for c in range(nb):
+            for w in range(nw if nexc else 0):
+                if excl_w[w] == 0:
+                    continue
+                for c in range(8 * w, min(8 * w + 8, nb)):
                     if excl[c] == 0 or lane_s[c] < 0 or fail[c] != 0:
                         continue
                     fail[c] = _lane_exception(c, lk, kd, ql[c], ltype, resist, km, hexp, pump_of_link, pump_h0,
@@ -492,20 +511,19 @@ def solve_leaks_lanes(nj, nn, n1, n2, kind, ip1, ip2, tlim, ltype, resist, km, h
             nfin += 1
             lane_s[c] = -1
             active -= 1
-        if nfin:  # results out and the lanes' columns cleared for the next scenarios, row by row
+        if nfin:  # results out; the lanes' S marks and next injections cleared (the rest is masked by `keep`)
+            for t in range(nfin):
+                c = fin_c[t]
+                for u in range(min(ns[c] + added[c], MAX_S)):
+                    ins[s_links[c, u], c] = 0
             for j in range(nn):
                 for t in range(nfin):
-                    c = fin_c[t]
                     if fin_s[t] >= 0:
-                        H[fin_s[t], j] = h0[j] + dh[j, c]
-                    dh[j, c] = 0.0
+                        H[fin_s[t], j] = h0[j] + dh[j, fin_c[t]]
             for lk in range(nl):
                 for t in range(nfin):
-                    c = fin_c[t]
                     if fin_s[t] >= 0:
-                        Q[fin_s[t], lk] = qb[lk, c]
-                    delta[lk, c] = 0.0
-                    ins[lk, c] = 0
+                        Q[fin_s[t], lk] = qb[lk, fin_c[t]]
             for j in range(nj):
                 for t in range(nfin):
                     g[j, fin_c[t]] = 0.0
