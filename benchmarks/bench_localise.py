@@ -133,8 +133,16 @@ def main() -> None:
     ap.add_argument("--hours", default="1/24,24", help="H or A/I (abrupt/incipient), comma-separated")
     ap.add_argument("--incipient-m3h", type=float, default=2.0)
     ap.add_argument("--only", default=None, help="leak indices to run")
+    ap.add_argument("--impl", default=None, help="a localise.py file to measure instead (e.g. an older version)")
     ap.add_argument("--opt", action="append", default=[], help="key=value passed to localise (float/int/str)")
     args = ap.parse_args()
+    if args.impl:  # compare against another version of the module, same data and same flow residuals
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("localise_impl", args.impl)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        globals().update(fit_pressure_model=mod.fit_pressure_model, localise=mod.localise)
     args.data = args.data or f"/work/leakdata/localise-{Path(args.net).stem}"
     sets = []
     for data in args.data.split(","):  # several data sets: one summary over all their leaks

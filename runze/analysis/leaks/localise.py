@@ -14,9 +14,12 @@
    the days before the event (shrunk towards its diagonal, `gls`): neighbouring loggers share local demand
    swings, and treating them as independent lets a shared swing pass for a leak's dent.
 5. Candidate pipes inside the area: a leak on a pipe is a blend of its end nodes' signatures; the best blend by
-   least squares (free scale γ ≥ 0) gives the pipe's misfit; confidence ∝ exp(−Δmisfit / 2Tσ²), σ² the best
-   fit's misfit per degree of freedom, T (`temperature`) set on generated data so that the confidence mass
-   within 300 m of the top pipe matches how often it is within 300 m (bench_localise.py).
+   least squares (free scale γ ≥ 0) gives the pipe's misfit.  The best `refine` pipes are scored again with
+   their end nodes solved at every clock hour the event covers (full batch solves at the leak size, finer
+   blends).
+6. Confidence ∝ exp(−Δmisfit / 2Tσ²), σ² the best fit's misfit per degree of freedom; T (`temperature`) was set
+   on generated demo-city data so that the confidence mass within 300 m of the top pipe matches how often the
+   top pipe is within 300 m of the leak (benchmarks/bench_localise.py).
 """
 
 from __future__ import annotations
@@ -110,36 +113,18 @@ def sensitivity(net: Network, candidates: list[str], model: PressureModel, hours
     return model.transform(avg)
 
 
-def _blend_misfit(obs: np.ndarray, sa: np.ndarray, sb: np.ndarray, w: np.ndarray, prior: float = 0.0,
-                  sigma2: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Best misfit over blends t·sa + (1−t)·sb, t ∈ {0, ¼, ½, ¾, 1}, and scale γ ≥ 0, per pipe column.
+BLENDS = (0.0, 0.25, 0.5, 0.75, 1.0)
+FINE_BLENDS = tuple(np.linspace(0.0, 1.0, 11))
 
-    prior > 0: γ is the ratio of the leak the pressures see to the metered leak flow, so it should be near 1;
-    the misfit then adds σ²·(ln γ)²/prior² (a log-normal prior of width `prior`, in the units of the misfit)
-    and γ is searched on a grid.  Returns (misfit, t, γ)."""
+
+def _blend_misfit(obs: np.ndarray, sa: np.ndarray, sb: np.ndarray, blends=BLENDS) -> np.ndarray:
+    """Best misfit |obs − γ·(t·sa + (1−t)·sb)|² over the blends t and the scale γ ≥ 0, per pipe column."""
     best = np.full(sa.shape[1], np.inf)
-    best_t = np.zeros(sa.shape[1])
-    best_g = np.zeros(sa.shape[1])
-    grid = np.exp(np.linspace(-2.5, 2.5, 51))
-    oo = float((w * obs * obs).sum())
-    for t in (0.0, 0.25, 0.5, 0.75, 1.0):
+    for t in blends:
         s = t * sa + (1 - t) * sb
-        num = (w[:, None] * s * obs[:, None]).sum(0)
-        den = (w[:, None] * s * s).sum(0)
-        if prior > 0:
-            cost = (oo - 2 * grid[:, None] * num + grid[:, None] ** 2 * den
-                    + sigma2 * np.log(grid)[:, None] ** 2 / prior ** 2)
-            k = np.argmin(cost, axis=0)
-            gamma = grid[k]
-            sse = cost[k, np.arange(cost.shape[1])]
-        else:
-            gamma = np.clip(num / np.maximum(den, 1e-18), 0.0, None)
-            sse = (w[:, None] * (obs[:, None] - gamma * s) ** 2).sum(0)
-        better = sse < best
-        best = np.where(better, sse, best)
-        best_t = np.where(better, t, best_t)
-        best_g = np.where(better, gamma, best_g)
-    return best, best_t, best_g
+        gamma = np.clip((s * obs[:, None]).sum(0) / np.maximum((s * s).sum(0), 1e-18), 0.0, None)
+        best = np.minimum(best, ((obs[:, None] - gamma * s) ** 2).sum(0))
+    return best
 
 
 def whitener(base: np.ndarray, shrink: float) -> np.ndarray:
@@ -148,19 +133,32 @@ def whitener(base: np.ndarray, shrink: float) -> np.ndarray:
     Neighbouring sensors share the same local demand swings, so their residual noise is correlated; weighting
     by the full (shrunk) covariance instead of each sensor's variance keeps that shared swing from looking like
     a leak's dent."""
-    cov = np.cov(base, rowvar=False) if base.shape[0] > 2 else np.eye(base.shape[1])
-    cov = np.atleast_2d(cov)
+    cov = np.atleast_2d(np.cov(base, rowvar=False))
     d = np.diag(cov).copy()
     cov = (1 - shrink) * cov + shrink * np.diag(d) + 1e-6 * np.eye(len(d))
-    L = np.linalg.cholesky(cov)
-    return np.linalg.inv(L)
+    return np.linalg.inv(np.linalg.cholesky(cov))
+
+
+def _hour_weights(index: pd.DatetimeIndex, q: np.ndarray, hourly: bool) -> tuple[list[float], np.ndarray]:
+    """Clock hours to solve and their weights (share of Σq²): CLOCK_HOURS ± 3 h, or every hour covered."""
+    hours = index.hour.to_numpy() + index.minute.to_numpy() / 60.0
+    if hourly:
+        wts = np.bincount(np.floor(hours).astype(int) % 24, q ** 2, 24)
+        return [float(h) + 0.5 for h in np.flatnonzero(wts > 0)], wts[wts > 0]
+    wts = np.array([((q ** 2)[np.abs(((hours - h + 12) % 24) - 12) <= 3]).sum() for h in CLOCK_HOURS])
+    return list(CLOCK_HOURS), wts
 
 
 def localise(net: Network, graph: NetworkGraph, model: PressureModel, residual: pd.DataFrame,
-             leak_flow: pd.Series, area_nodes: list[str] | None, top: int = 5, engine: str = "batch",
-             size_aware: int = 1, gls: float = 0.2, relevant: float = 0.05, n_hours: int = 4,
-             gamma_prior: float = 0.0, temperature: float = 3.0) -> list[dict]:
-    """Candidate pipes, best first: {pipe, confidence, distance_m (from the best), x, y, misfit}."""
+             leak_flow: pd.Series, area_nodes: list[str] | None, top: int = 5, *, engine: str = "batch",
+             gls: float = 0.05, relevant: float = 0.05, refine: int = 10, temperature: float = 1.5) -> list[dict]:
+    """Candidate pipes, best first: {pipe, confidence, distance_m (from the best), x, y, misfit}.
+
+    engine: "batch" or "epanet" for the sensitivities; gls: shrinkage of the residual covariance (< 0: each
+    sensor weighted by its own variance only); relevant: keep sensors moved by at least this share of the
+    largest modelled change (0: all); refine: the best `refine` pipes are scored again with full solves of their
+    end nodes at every clock hour the event covers; temperature: width of the confidences (0: the old rule).
+    """
     q = leak_flow.to_numpy(float)
     r = residual.loc[leak_flow.index].to_numpy(float)
     base = residual.loc[:leak_flow.index[0]].iloc[:-1]
@@ -169,8 +167,6 @@ def localise(net: Network, graph: NetworkGraph, model: PressureModel, residual: 
     if qq <= 0:
         return []
     obs = (r * q[:, None]).sum(0) / qq
-    noise = base.var().to_numpy() if len(base) > 8 else np.var(r - np.outer(q, obs), axis=0)
-    w = 1.0 / (noise + 1e-6)
     nodes = set(area_nodes) if area_nodes else set(net.junctions)
     pipe_ids = [p.id for p in net.pipes.values() if p.initial_status == "OPEN"
                 and (p.node1 in nodes or p.node2 in nodes)]
@@ -178,41 +174,44 @@ def localise(net: Network, graph: NetworkGraph, model: PressureModel, residual: 
         return []
     cand = sorted({n for pid in pipe_ids for n in (net.pipes[pid].node1, net.pipes[pid].node2)
                    if n in net.junctions})
-    hours = leak_flow.index.hour.to_numpy() + leak_flow.index.minute.to_numpy() / 60.0
-    if n_hours >= 24:  # every clock hour the event covers, weighted by its share of Σq²
-        clock = np.floor(hours).astype(int) % 24
-        wts = np.bincount(clock, q ** 2, 24)
-        clock_hours = [float(h) for h in np.flatnonzero(wts > 0)]
-        wts = wts[wts > 0]
-    else:
-        clock_hours = list(CLOCK_HOURS)
-        wts = np.array([((q ** 2)[np.abs(((hours - h + 12) % 24) - 12) <= 3]).sum() for h in CLOCK_HOURS])
-    size = float((q ** 2).sum() / max(q.sum(), 1e-9)) if size_aware else 5.0
-    S = sensitivity(net, cand, model, clock_hours, wts, leak_m3h=max(size, 0.5), engine=engine)
+    size = max(qq / max(float(q.sum()), 1e-9), 0.5)  # the q²-weighted leak flow the regression sees, m³/h
+    hours, wts = _hour_weights(leak_flow.index, q, False)
+    S = sensitivity(net, cand, model, hours, wts, leak_m3h=size, engine=engine)
     col = {n: i for i, n in enumerate(cand)}
-    zero = np.zeros((S.shape[0], 1))
-    Sx = np.hstack([S, zero])
-    ia = np.array([col.get(net.pipes[p].node1, len(cand)) for p in pipe_ids])
+    ia = np.array([col.get(net.pipes[p].node1, len(cand)) for p in pipe_ids])  # len(cand): a tank/reservoir end
     ib = np.array([col.get(net.pipes[p].node2, len(cand)) for p in pipe_ids])
-    if relevant > 0:  # only sensors some candidate moves: the rest add noise, not information
-        keep = np.abs(S).max(axis=1) >= relevant * np.abs(S).max()
-        obs, Sx, w, basev = obs[keep], Sx[keep], w[keep], base.to_numpy()[:, keep]
-    else:
-        basev = base.to_numpy()
+    keep = (np.abs(S).max(axis=1) >= relevant * np.abs(S).max() if relevant > 0
+            else np.ones(len(obs), dtype=bool))  # sensors no candidate moves add noise, not information
     if gls >= 0 and len(base) > 8:
-        W = whitener(basev, gls)
-        obs, Sx, w = W @ obs, W @ Sx, np.ones(len(obs))
-    sse, _, _ = _blend_misfit(obs, Sx[:, ia], Sx[:, ib], w)
-    dof = max(len(obs) - 2, 1)
-    sigma2 = max(float(sse.min()) / dof, 1e-15)  # noise + model error per sensor, from the best fit
-    if gamma_prior > 0:
-        sse, _, _ = _blend_misfit(obs, Sx[:, ia], Sx[:, ib], w, gamma_prior, sigma2)
+        W = whitener(base.to_numpy()[:, keep], gls)
+    else:
+        noise = base.var().to_numpy()[keep] if len(base) > 8 else np.var(r - np.outer(q, obs), axis=0)[keep]
+        W = np.diag(1.0 / np.sqrt(noise + 1e-6))
+    obs_w = W @ obs[keep]
+
+    def whiten(S_: np.ndarray) -> np.ndarray:
+        return np.hstack([W @ S_[keep], np.zeros((len(obs_w), 1))])  # last column: no signature
+
+    Sx = whiten(S)
+    sse = _blend_misfit(obs_w, Sx[:, ia], Sx[:, ib])
+    if refine > 0 and engine == "batch":
+        # the best pipes again, with their end nodes solved at every clock hour the event covers (weights q²)
+        # and finer blends: the 4-hour average smooths over the day's changing flows
+        best = np.argsort(sse)[:refine]
+        rnodes = sorted({n for i in best for n in (net.pipes[pipe_ids[i]].node1, net.pipes[pipe_ids[i]].node2)
+                         if n in col})
+        rh, rw = _hour_weights(leak_flow.index, q, True)
+        Sr = whiten(sensitivity(net, rnodes, model, rh, rw, leak_m3h=size))
+        rcol = {n: i for i, n in enumerate(rnodes)}
+        ra = np.array([rcol.get(net.pipes[pipe_ids[i]].node1, len(rnodes)) for i in best])
+        rb = np.array([rcol.get(net.pipes[pipe_ids[i]].node2, len(rnodes)) for i in best])
+        sse[best] = _blend_misfit(obs_w, Sr[:, ra], Sr[:, rb], FINE_BLENDS)
     order = np.argsort(sse)[:max(top, 1)]
     if temperature > 0:
+        sigma2 = max(float(sse.min()) / max(len(obs_w) - 2, 1), 1e-15)  # noise + model error, from the best fit
         conf = np.exp(-(sse - sse.min()) / (2 * temperature * sigma2))
     else:
-        scale = max(float(np.min(sse)), 1e-9)
-        conf = np.exp(-(sse - sse.min()) / (2 * scale))
+        conf = np.exp(-(sse - sse.min()) / (2 * max(float(np.min(sse)), 1e-9)))
     conf /= conf.sum()
     links = graph.link_indices([pipe_ids[i] for i in order])
     dist = pipe_distance(graph, links[:1], links)[0]
