@@ -34,6 +34,7 @@ from runze.hydraulics.batch_kernel import (
     NEWTON_TOL,
     RATIO_HI,
     RATIO_LO,
+    TAYLOR3_SPAN,
     LowRankSolver,
     _njit,
     link_law,
@@ -282,7 +283,7 @@ def _lane_newton(c, g, g2, z_inv, ltype, resist, km, hexp, pump_of_link, pump_h0
 
 @_njit_inline
 def _lane_exception(c, lk, kd, q, ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r, pump_n, speed, q0, p0,
-                    hl0, c2, tlim, delta, ins, qb, s_links, dq_s, ns, added, dch):
+                    hl0, c2, c3, tlim, delta, ins, qb, s_links, dq_s, ns, added, dch):
     """A link the vectorised sweep left to the exact rules (in S, moved > 5 %, check valve reversing).  Returns
     0, or the "not handled" reason (4: a check valve / pump would close, 5: S too large)."""
     isl = ins[lk, c]
@@ -295,7 +296,7 @@ def _lane_exception(c, lk, kd, q, ltype, resist, km, hexp, pump_of_link, pump_h0
         return 4  # status change: full solver
     dq = q - q0[lk]
     if abs(dq) <= tlim[lk]:
-        dnew = c2[lk] * dq * dq
+        dnew = dq * dq * (c2[lk] + c3[lk] * dq)
     elif dq == 0.0:
         dnew = 0.0
     else:
@@ -323,7 +324,7 @@ def _lane_exception(c, lk, kd, q, ltype, resist, km, hexp, pump_of_link, pump_h0
 
 @_njit
 def solve_leaks_lanes(nj, nn, n1, n2, kind, ip1, ip2, tlim, ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r,
-                      pump_n, speed, elev, h0, q0, p0, hl0, c2, lp, li, lx, d, perm, iperm, z_inv, em_ptr, em_node,
+                      pump_n, speed, elev, h0, q0, p0, hl0, c2, c3, lp, li, lx, d, perm, iperm, z_inv, em_ptr, em_node,
                       em_ke, qexp, H, Q, E, passes, info, nb):
     """Every scenario s (emitters em_node[em_ptr[s]:em_ptr[s+1]]) on a pool of `nb` lanes advanced in lock-step;
     a lane whose scenario is done (or not handled) takes the next one.  passes[s] = −1: not handled (info[s] =
@@ -445,6 +446,7 @@ def solve_leaks_lanes(nj, nn, n1, n2, kind, ip1, ip2, tlim, ltype, resist, km, h
             qk = q0[lk]
             pk = p0[lk]
             ck = c2[lk]
+            ck3 = c3[lk]
             tk = tlim[lk]
             qmin = 0.0 if kd == 2 else -np.inf  # a check valve / pump must not reverse
             dl = delta[lk]
@@ -459,7 +461,7 @@ def solve_leaks_lanes(nj, nn, n1, n2, kind, ip1, ip2, tlim, ltype, resist, km, h
                 dq = q - qk
                 ql[c] = q
                 exc = (il[c] != 0) | (abs(dq) > tk) | (q < qmin)
-                dn = ck * dq * dq
+                dn = dq * dq * (ck + ck3 * dq)
                 excl[c] = exc
                 nexc += exc
                 dl[c] = old if exc else dn
@@ -471,7 +473,7 @@ def solve_leaks_lanes(nj, nn, n1, n2, kind, ip1, ip2, tlim, ltype, resist, km, h
                     if excl[c] == 0 or lane_s[c] < 0 or fail[c] != 0:
                         continue
                     fail[c] = _lane_exception(c, lk, kd, ql[c], ltype, resist, km, hexp, pump_of_link, pump_h0,
-                                              pump_r, pump_n, speed, q0, p0, hl0, c2, tlim, delta, ins, qb,
+                                              pump_r, pump_n, speed, q0, p0, hl0, c2, c3, tlim, delta, ins, qb,
                                               s_links[c], dq_s[c], ns[c], added, dch)
             ia = ip1[lk]
             ib = ip2[lk]
@@ -549,7 +551,7 @@ class InverseSolver(LowRankSolver):
         if prep is None:
             self.dense[time] = None
             return None
-        st, status, p0, hl0, c2, lx, d = prep
+        st, status, p0, hl0, c2, c3, lx, d = prep
         c, sym = self.engine.c, self.sym
         z = np.empty((c.nj, c.nj))
         dense_inverse(c.nj, sym.lp, sym.li, lx, d, z, 32)
@@ -558,8 +560,8 @@ class InverseSolver(LowRankSolver):
         iperm_ext[: c.nj] = self.iperm
         ip1 = iperm_ext[c.n1]
         ip2 = iperm_ext[c.n2]
-        # second-order Taylor term when the flow moved < 5 % (and the law has a curvature there)
-        tlim = np.where(p0 * c2 != 0.0, 0.05 * np.abs(st.Q), -1.0)
+        # Taylor terms when the flow moved < 5 % (12.5 % for power-law pipes) and the law has a curvature there
+        tlim = np.where(p0 * c2 != 0.0, np.where(c3 != 0.0, TAYLOR3_SPAN, 0.05) * np.abs(st.Q), -1.0)
         out = (z, kind, ip1, ip2, tlim)
         self.dense[time] = out
         return out
@@ -572,7 +574,7 @@ class InverseSolver(LowRankSolver):
         dense = self._dense(time, base) if prep is not None else None
         if dense is None:
             return None
-        st, status, p0, hl0, c2, lx, d = prep
+        st, status, p0, hl0, c2, c3, lx, d = prep
         z, kind, ip1, ip2, tlim = dense
         sym = self.sym
         n = len(plans)
@@ -589,7 +591,7 @@ class InverseSolver(LowRankSolver):
         info = np.zeros(n, np.int64)
         solve_leaks_lanes(c.nj, c.nn, c.n1, c.n2, kind, ip1, ip2, tlim, c.ltype, c.resist, c.km, c.hexp,
                           self.pump_of_link, c.pump_h0, c.pump_r, c.pump_n, st.setting, c.elev, st.H, st.Q, p0, hl0,
-                          c2, sym.lp, sym.li, lx, d, sym.perm, self.iperm, z, em_ptr, em_node, em_ke, c.qexp, H, Q, E,
+                          c2, c3, sym.lp, sym.li, lx, d, sym.perm, self.iperm, z, em_ptr, em_node, em_ke, c.qexp, H, Q, E,
                           passes, info, BLOCK)
         base_rows = sizes == 0
         if base_rows.any():

@@ -11,8 +11,9 @@ base* factorised once (LDLᵀ, the engine's own symbolic factorisation) and shar
 2. The exact nonlinear laws of the emitters and of S (EPANET's head-loss formulas) plus u = −R·[E; c] give a
    small dense system (|B| unknowns: emitter flows and S-link flow changes) solved by Newton to 1e-10.
 3. One back-substitution gives every junction's head change; every other link's flow follows linearly.
-4. Every link's linearisation error δ = hl(q) − hl0 − (q − q0)/P0 is evaluated at its new flow (second-order
-   Taylor term when the flow moved < 5 %, the exact law otherwise).  Links whose gradient changed by more than
+4. Every link's linearisation error δ = hl(q) − hl0 − (q − q0)/P0 is evaluated at its new flow (Taylor terms
+   when the flow moved < 5 %, or < 12.5 % for power-law pipes with the third-order term; the exact law
+   otherwise: the Taylor rest is below 5e-6 of the base head loss either way).  Links whose gradient changed by more than
    20–25 % join S (exact, step 2); the others' δ enter the next pass as flow injections A·P0·δ (one more
    dense forward solve: a chord iteration, contraction ≈ the relative gradient change, a few per cent).
 5. Done when a pass adds no link to S, moves no head by more than HEAD_TOL and no δ by more than DELTA_TOL
@@ -42,6 +43,9 @@ NEWTON_TOL = 1.0e-10
 # a link whose head-loss gradient moved outside [RATIO_LO, RATIO_HI] × its base value is solved exactly (S);
 # inside, the chord iteration on its δ contracts by |1 − ratio| ≤ 0.25 per pass
 RATIO_LO, RATIO_HI = 0.8, 1.25
+# δ by Taylor terms instead of the exact law: c2·dq² within 5 % of the base flow (rest ≤ 4.9e-6 of the base head
+# loss for H-W), c2·dq² + c3·dq³ within TAYLOR3_SPAN for pipes in the power-law branch (rest ≤ 2.7e-6)
+TAYLOR3_SPAN = 0.125
 MAX_S = 60  # strongly nonlinear links per scenario before giving up (full solver instead)
 MAX_PASSES = 12
 
@@ -206,7 +210,7 @@ def _forward_sparse(ncols, col_node1, col_node2, col_sign2, iperm, parent, lp, l
 
 @_njit
 def solve_leak(nj, nn, n1, n2, status, ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r, pump_n, speed,
-               elev, h0, q0, p0, hl0, c2, lp, li, lx, d, perm, iperm, parent, em_node, em_ke, qexp, h_out, q_out,
+               elev, h0, q0, p0, hl0, c2, c3, lp, li, lx, d, perm, iperm, parent, em_node, em_ke, qexp, h_out, q_out,
                e_out, mark, w, x, yg, in_s, delta, reach_ptr, reach_idx, reach_val, s_links):
     """One emitter scenario on the base factorisation.  Returns (passes, |S|) or (-1, reason) when not handled."""
     m = em_node.size
@@ -389,8 +393,8 @@ def solve_leak(nj, nn, n1, n2, status, ltype, resist, km, hexp, pump_of_link, pu
                 continue
             dq = q - q0[lk]
             aq = abs(q0[lk])
-            if abs(dq) <= 0.05 * aq and p0[lk] * c2[lk] != 0.0:
-                dnew = c2[lk] * dq * dq  # second-order Taylor term (third-order rest < 1e-3 of it here)
+            if abs(dq) <= (TAYLOR3_SPAN if c3[lk] != 0.0 else 0.05) * aq and p0[lk] * c2[lk] != 0.0:
+                dnew = dq * dq * (c2[lk] + c3[lk] * dq)  # Taylor terms (see TAYLOR3_SPAN)
             elif dq == 0.0:
                 dnew = 0.0
             else:
@@ -430,7 +434,7 @@ def solve_leak(nj, nn, n1, n2, status, ltype, resist, km, hexp, pump_of_link, pu
 
 @_njit
 def solve_leaks(nj, nn, n1, n2, status, ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r, pump_n, speed,
-                elev, h0, q0, p0, hl0, c2, lp, li, lx, d, perm, iperm, parent, em_ptr, em_node, em_ke, qexp, H, Q, E,
+                elev, h0, q0, p0, hl0, c2, c3, lp, li, lx, d, perm, iperm, parent, em_ptr, em_node, em_ke, qexp, H, Q, E,
                 passes, info):
     """Every scenario s (emitters em_node[em_ptr[s]:em_ptr[s+1]]) in one compiled loop; passes[s] = -1: not handled."""
     nl = n1.size
@@ -456,13 +460,28 @@ def solve_leaks(nj, nn, n1, n2, status, ltype, resist, km, hexp, pump_of_link, p
             info[s] = 0
             continue
         r, why = solve_leak(nj, nn, n1, n2, status, ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r, pump_n,
-                            speed, elev, h0, q0, p0, hl0, c2, lp, li, lx, d, perm, iperm, parent, em_node[a:b],
+                            speed, elev, h0, q0, p0, hl0, c2, c3, lp, li, lx, d, perm, iperm, parent, em_node[a:b],
                             em_ke[a:b], qexp, H[s], Q[s], E[s], mark, w, x, yg, in_s, delta, reach_ptr, reach_idx,
                             reach_val, s_links)
         for lk in range(nl):
             in_s[lk] = 0
         passes[s] = r
         info[s] = why
+
+
+def third_order(c, status, q0) -> np.ndarray:
+    """h'''/6 of every open pipe at its base flow (0 for pumps, C-M pipes, and pipes near EPANET's linear
+    low-flow branch, which keep the 5 % second-order window)."""
+    n = c.hexp
+    q = np.abs(q0)
+    c3 = np.zeros(q.size)
+    pipe = (status > CLOSED) & (c.ltype != PUMP) & (q > 0.0)
+    if n == 2.0 or not pipe.any():
+        return c3
+    qp, r = q[pipe], c.resist[pipe]
+    powered = n * r * qp ** (n - 1.0) * (1.0 - TAYLOR3_SPAN) ** (n - 1.0) >= 1.2 * RQTOL  # whole window in it
+    c3[np.flatnonzero(pipe)[powered]] = n * (n - 1.0) * (n - 2.0) / 6.0 * r[powered] * qp[powered] ** (n - 3.0)
+    return c3
 
 
 class LowRankSolver:
@@ -522,7 +541,8 @@ class LowRankSolver:
         if bad >= 0:
             self.per_time[time] = None
             return None
-        prep = (st, status, p0, hl0, c2, lx, d)
+        c3 = third_order(c, status, st.Q)
+        prep = (st, status, p0, hl0, c2, c3, lx, d)
         self.per_time[time] = prep
         return prep
 
@@ -532,7 +552,7 @@ class LowRankSolver:
         prep = self._prepare(time, base)
         if prep is None:
             return None
-        st, status, p0, hl0, c2, lx, d = prep
+        st, status, p0, hl0, c2, c3, lx, d = prep
         sym = self.sym
         n = len(plans)
         em_ptr = np.zeros(n + 1, np.int64)
@@ -545,7 +565,7 @@ class LowRankSolver:
         passes = np.zeros(n, np.int64)
         info = np.zeros(n, np.int64)
         solve_leaks(c.nj, c.nn, c.n1, c.n2, status, c.ltype, c.resist, c.km, c.hexp, self.pump_of_link, c.pump_h0,
-                    c.pump_r, c.pump_n, st.setting, c.elev, st.H, st.Q, p0, hl0, c2, sym.lp, sym.li, lx, d, sym.perm,
+                    c.pump_r, c.pump_n, st.setting, c.elev, st.H, st.Q, p0, hl0, c2, c3, sym.lp, sym.li, lx, d, sym.perm,
                     self.iperm, sym.parent, em_ptr, em_node.astype(np.int64), em_ke.astype(float), c.qexp, H, Q, E,
                     passes, info)
         base_rows = em_ptr[1:] == em_ptr[:-1]  # no emitter at all: the base itself
