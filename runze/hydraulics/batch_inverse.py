@@ -11,11 +11,10 @@ matrix is small enough to invert densely (nj² doubles ≤ MAX_DENSE_BYTES: the 
   per entry, only the entries of newly added S links per pass) instead of sparse forward solves;
 * advances BLOCK scenarios ("lanes") in lock-step passes.  Per pass, all lanes at once: the chord injections
   J0⁻¹·(A·P0·δ) and the head changes J0⁻¹·(A·P0·δ + M·coef) as multi-RHS substitutions, and the link sweep
-  (flows, second-order linearisation errors), all vectorised across the lanes (element-major arrays); the
-  few (lane, link) pairs that need the exact rules (links in S, flow moved > 5 %, a check valve reversing) are
-  then handled one by one.  Per lane: the small dense Newton system (chord Jacobian, re-factorised when
-  convergence slows).  A lane whose scenario is done takes the next scenario;
-* writes heads and flows straight into the caller's result rows.
+  (flows, Taylor linearisation errors), all vectorised across the lanes (element-major arrays); the few
+  (lane, link) pairs that need the exact rules (links in S, flow outside the Taylor window, a check valve
+  reversing) are then handled one by one.  Per lane: the small dense Newton system (chord Jacobian, re-factorised when
+  convergence slows).  A lane whose scenario is done writes its heads and flows out and takes the next one.
 
 The iteration, its nonlinear-link rule, its tolerances and its acceptance test are those of
 `batch_kernel.solve_leak` (same passes and S sets; heads agree to ~1e-11 ft); a scenario it cannot verify is
@@ -208,8 +207,9 @@ def _lane_newton(c, g, g2, z_inv, ltype, resist, km, hexp, pump_of_link, pump_h0
             if e <= 0.0:
                 neg = True
                 break
-            u[a] = em_ke[a] * e**qexp - (h0[i] - elev[i])
-            du[a] = qexp * em_ke[a] * e ** (qexp - 1.0)
+            t = em_ke[a] * e ** (qexp - 1.0)  # one power for the law and its gradient
+            u[a] = t * e - (h0[i] - elev[i])
+            du[a] = qexp * t
         if neg:
             if not stale_step:
                 return 2
@@ -284,8 +284,8 @@ def _lane_newton(c, g, g2, z_inv, ltype, resist, km, hexp, pump_of_link, pump_h0
 @_njit_inline
 def _lane_exception(c, lk, kd, q, ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r, pump_n, speed, q0, p0,
                     hl0, c2, c3, tlim, delta, ins, qb, s_links, dq_s, ns, added, dch):
-    """A link the vectorised sweep left to the exact rules (in S, moved > 5 %, check valve reversing).  Returns
-    0, or the "not handled" reason (4: a check valve / pump would close, 5: S too large)."""
+    """A link the vectorised sweep left to the exact rules (in S, outside the Taylor window, check valve reversing).
+    Returns 0, or the "not handled" reason (4: a check valve / pump would close, 5: S too large)."""
     isl = ins[lk, c]
     if isl > 0:
         q = q0[lk] + dq_s[isl - 1]
