@@ -254,23 +254,19 @@ def _lane_newton(c, g, g2, z_inv, ltype, resist, km, hexp, pump_of_link, pump_h0
         _lu_solve(lu, piv, rhs, k)
         dzmax = 0.0
         for r in range(k):
-            zprev[r] = z[r]
-            z[r] -= rhs[r]
             if abs(rhs[r]) > dzmax:
                 dzmax = abs(rhs[r])
         if gmax < NEWTON_TOL and dzmax < 1e-9:
-            ok = True
+            ok = True  # z (residual < NEWTON_TOL, evaluated) and its u are the answer: no re-evaluation
             break
+        for r in range(k):
+            zprev[r] = z[r]
+            z[r] -= rhs[r]
     if not ok:
         return 3
     for a in range(m):
-        u[a] = em_ke[a] * z[a] ** qexp - (h0[em_node[a]] - elev[em_node[a]])
         e_cur[a] = z[a]
     for t in range(ns):
-        lk = s_links[t]
-        hl, hg = link_law(lk, q0[lk] + z[m + t], ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r, pump_n,
-                          speed)
-        u[m + t] = hl - hl0[lk]
         dq_s[t] = z[m + t]
     for a in range(k):  # coef = −[E; dq_S − P0_S·u_S] injected at the columns' nodes
         coef = -(z[a] - pi[a] * u[a])
