@@ -119,7 +119,7 @@ def detect_cmd(
     history_leaks: Path | None = typer.Option(None, help="known leaks of the history (left out of training)"),
     details: Path | None = typer.Option(None, help="CSV with DMA, start, size, growth, kind, candidates"),
     train_days: float = typer.Option(14.0, help="training days at the start when no history is given"),
-    cusum_h: float = typer.Option(None, help="CUSUM alarm threshold (σ units)"),
+    cusum_h: float = typer.Option(None, help="slow CUSUM alarm level (log-likelihood ratio, default 11)"),
     localise_hours: float = typer.Option(None, help="hours of data after a leak's start before it is reported"),
 ) -> None:
     """检测并定位漏损 Detect and localise leaks; writes pipe_id,detected_at per leak."""
@@ -148,7 +148,7 @@ def detect_cmd(
                 hist[kind] = frame[~mask.to_numpy()]
     cfg = DetectConfig(train_days=train_days)
     if cusum_h is not None:
-        cfg.cusum_h = cusum_h
+        cfg.slow_h = cusum_h
     if localise_hours is not None:
         cfg.localise_hours = localise_hours
     t0 = time.perf_counter()

@@ -14,15 +14,17 @@ a new leak in the same DMA still does.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from runze.analysis.leaks.areas import area_inflows, metered_areas, model_demand
+from runze.analysis.leaks.change import area_events
 from runze.analysis.leaks.layout import SensorLayout
 from runze.network.model import Network
 
-TRUNK = "TRUNK"  # name kept for an area of the mains outside every DMA (not built yet, see dma_inflows)
 INFLATION_BATCH = 48  # blocks per batch mean (12 h of 15-min blocks): longer than the demand wander
 
 
@@ -30,23 +32,35 @@ INFLATION_BATCH = 48  # blocks per batch mean (12 h of 15-min blocks): longer th
 class DetectConfig:
     train_days: float = 14.0
     block_min: int = 15
-    cusum_k: float = 0.5
-    cusum_h: float = 20.0
+    design_m3h: float = 2.0  # the slow CUSUMs are tuned to leaks of this size ...
+    design_factors: tuple[float, ...] = (1.0, 3.0, 8.0)  # ... times these (one CUSUM each)
+    slow_h: float = 11.0  # its alarm level (log-likelihood ratio)
+    # variance of hourly means × this: 14 training days say little about the tails of a year (summer use,
+    # weekends, holidays), and every area's false alarms add up
+    var_inflation: float = 2.0
     min_size_m3h: float = 0.8
-    jump_blocks: int = 4  # a burst alarm: the mean of the last `jump_blocks` blocks far above the baseline
-    jump_factor: float = 2.0
-    night_hours: tuple[int, int] = (1, 5)
-    night_k: float = 0.5  # slow (nightly) CUSUM, in units of the spread of night means
-    night_h: float = 12.0
-    # no slow alarm this many days after any alarm of the area: a growing leak already found re-alarms otherwise
-    night_refractory_days: float = 21.0
-    min_night_sigma: float = 0.3  # m³/h: floor of that spread (14 training nights give a rough estimate)
-    track_days: float = 1.0  # EWMA time constant of the baseline after a detection
+    min_sigma_m3h: float = 0.3  # floor of the hourly residual spread
+    burst_after: int = 4  # blocks after a step ...
+    burst_before: int = 8  # ... against the blocks before it
+    burst_sigmas: float = 7.0
+    burst_instant: float = 2.5  # a step this many times the limit alarms at once, ...
+    burst_confirm: int = 4  # ... a smaller one once it has held this many blocks more, ...
+    burst_hold: float = 0.7  # ... at this share of the step
+    min_burst_m3h: float = 2.0
+    refractory_days: float = 90.0  # after an alarm, slow alarms of the area only move μ until a repair is seen
     localise: bool = True
     # report a leak only once this many hours of data since its estimated start are in, so that localisation
-    # has a signature to work with (the detection time moves accordingly: honest, costs a little volume)
+    # has a signature to work with (the detection time moves accordingly: honest, costs a little volume) ...
     localise_hours: float = 24.0
+    # ... but a burst found by the step test (clear within the hour in 5-minute data) after this many only
+    burst_localise_hours: float = 2.0
     outside_regressors: bool = False  # pressure residuals from sensors outside the event's DMA only
+    scale_hours: float = 24.0  # what moves all areas together (season): averaged over this many hours
+    model_based: bool = True  # predict area inflows from the model's demand patterns (areas.model_demand)
+    # watch areas whose balance needs a tank's level rate (a tank without a metered main in the trunk): off,
+    # since 1 mm of level noise on a 50 m tank is tens of m³/h over 15 minutes, and on generated data EPANET's
+    # hourly Euler levels do not follow the interpolated flows (see simulate.py)
+    level_storage: bool = False
 
 
 @dataclass
@@ -60,6 +74,7 @@ class LeakEvent:
     candidates: list[dict] = field(default_factory=list)
     pipe: str | None = None
     alarm_at: pd.Timestamp | None = None  # when the detector fired; detected_at may wait for localisation data
+    trigger: str = ""  # which detector fired: "burst" (step test) or "slow" (CUSUM)
 
     def as_row(self) -> dict:
         return {"pipe_id": self.pipe, "detected_at": self.detected_at.strftime("%Y-%m-%d %H:%M:%S"),
@@ -138,9 +153,55 @@ def _tod_index(index: pd.DatetimeIndex, minutes: int) -> np.ndarray:
     return ((index.hour * 60 + index.minute) // minutes).to_numpy()
 
 
-def residuals(inflow: pd.DataFrame, cfg: DetectConfig, train_end: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(residual m³/h, spread m³/h) per block and area."""
+def model_prediction(q: pd.DataFrame, d: pd.DataFrame, train: np.ndarray, cfg: DetectConfig) -> pd.DataFrame:
+    """Expected inflow per block and area: c_k × D_k(t) × s(t).
+
+    D_k is the area's modelled demand (base × patterns), so the shape of the day needs no training; c_k (one per
+    weekdays/weekends) is the area's level against the model in training; s(t) is what moves every area
+    together (season, weather): the median over areas of Q_j / (c_j D_j), averaged over the past
+    `scale_hours` — a leak moves one area and not the median.  With one area the median is the area itself, so
+    s(t) is taken from the week before the previous day (a leak is seen before it is learnt away)."""
+    with warnings.catch_warnings():  # blocks in a gap of the data are all-NaN rows: NaN out, no warning
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _model_prediction(q, d, train, cfg)
+
+
+def _model_prediction(q: pd.DataFrame, d: pd.DataFrame, train: np.ndarray, cfg: DetectConfig) -> pd.DataFrame:
+    weekend = np.asarray(q.index.day_of_week >= 5)
+    dd = d.reindex(q.index).to_numpy(float)
+    ratio = q.to_numpy(float) / np.maximum(dd, 1e-6)
+    ok = dd.mean(axis=0) > 0
+    c = np.ones((2, q.shape[1]))
+    s0 = np.nanmedian(ratio[:, ok], axis=1)
+    for _ in range(2):
+        for day_kind in (0, 1):
+            sel = train & (weekend == day_kind)
+            sel = sel if sel.any() else train
+            c[day_kind] = np.nanmedian(ratio[sel] / s0[sel, None], axis=0)
+        rel = ratio / c[weekend.astype(int)]
+        s0 = np.nanmedian(rel[:, ok], axis=1)
+    per_hour = 60 // cfg.block_min
+    if ok.sum() >= 3:
+        s = pd.Series(s0).rolling(int(cfg.scale_hours * per_hour), min_periods=1).mean().to_numpy()
+    else:
+        day = 24 * per_hour
+        s = pd.Series(s0).shift(day).rolling(7 * day, min_periods=day).median()
+        s = s.fillna(float(np.nanmedian(s0[train]))).to_numpy()
+    pred = c[weekend.astype(int)] * dd * s[:, None]
+    return pd.DataFrame(pred, index=q.index, columns=q.columns)
+
+
+def residuals(inflow: pd.DataFrame, cfg: DetectConfig, train_end: pd.Timestamp,
+              demand: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(residual m³/h, spread m³/h) per block and area; model-based when `demand` (area_inflows' modelled
+    demand) is given and varies through the day, else the data-driven prediction below."""
     q = _blocks(inflow, cfg.block_min)
+    if demand is not None and len(demand.columns) and (demand.std() > 0.05 * demand.mean()).any():
+        # gaps longer than two hours (a history with its known leaks cut out) stay gaps: no training there
+        q = inflow.resample(f"{cfg.block_min}min").mean().interpolate(limit=8, limit_area="inside")
+        train = np.asarray(q.index < train_end)
+        res = q - model_prediction(q, _blocks(demand, cfg.block_min), train, cfg)
+        return res, _spread(res, train, _tod_index(q.index, cfg.block_min), 24 * 60 // cfg.block_min)
     tod = _tod_index(q.index, cfg.block_min)
     n_tod = 24 * 60 // cfg.block_min
     weekend = np.asarray(q.index.day_of_week >= 5)
@@ -178,14 +239,19 @@ def residuals(inflow: pd.DataFrame, cfg: DetectConfig, train_end: pd.Timestamp) 
         scale = ratio.shift(1).rolling(14, min_periods=1).median().reindex(q.index, method="ffill")
         scale = scale.where(q.index >= train_end, 1.0).fillna(1.0).to_numpy()
         res[col] = y - profile * scale
-    spread = pd.DataFrame(index=q.index, columns=q.columns, dtype=float)
-    for col in q.columns:
+    return res, _spread(res, train, tod, n_tod)
+
+
+def _spread(res: pd.DataFrame, train: np.ndarray, tod: np.ndarray, n_tod: int) -> pd.DataFrame:
+    """Robust spread of the residual per time of day in training, inflated for autocorrelation."""
+    spread = pd.DataFrame(index=res.index, columns=res.columns, dtype=float)
+    for col in res.columns:
         r = res[col].to_numpy()
-        mad = np.array([np.median(np.abs(r[train & (tod == b)] - np.median(r[train & (tod == b)])))
+        mad = np.array([np.nanmedian(np.abs(r[train & (tod == b)] - np.nanmedian(r[train & (tod == b)])))
                         if (train & (tod == b)).any() else np.nan for b in range(n_tod)])
         sd = _smooth_circular(1.4826 * np.nan_to_num(mad, nan=np.nanmedian(mad)), 4)
         spread[col] = np.maximum(sd, 0.05)[tod] * _inflation(r[train] / np.maximum(sd, 0.05)[tod[train]], INFLATION_BATCH)
-    return res, spread
+    return spread
 
 
 def _inflation(z: np.ndarray, batch: int) -> float:
@@ -204,111 +270,31 @@ def _smooth_circular(x: np.ndarray, half: int) -> np.ndarray:
     return np.convolve(padded, k, mode="valid")
 
 
-def _event(seg: np.ndarray, times: pd.DatetimeIndex, start_i: int, end_i: int, per_day: float,
-           min_len: float, block_min: int) -> dict:
-    """An alarm's estimates from the residual above baseline since its start (seg, one value per sample)."""
-    t = np.arange(len(seg)) + 1.0
-    slope = float((seg * t).sum() / (t * t).sum())  # ramp through zero at the start
-    size = float(seg.mean())
-    incipient = ((seg - slope * t) ** 2).sum() < ((seg - size) ** 2).sum() and len(seg) > min_len
-    return {"start": times[min(start_i, len(times) - 1)],
-            "detected_at": times[end_i - 1] + pd.Timedelta(minutes=block_min),
-            "size": float(seg[-max(1, len(seg) // 4):].mean()),
-            "growth": slope * per_day if incipient else 0.0, "kind": "incipient" if incipient else "abrupt"}
-
-
-def cusum_events(res: pd.Series, spread: pd.Series, cfg: DetectConfig, train_end: pd.Timestamp) -> list[dict]:
-    """Alarms on one area's residual: [{start, detected_at, size, growth, kind}].
-
-    Two CUSUMs share one baseline μ: a fast one on every block (bursts, alarm in minutes to hours) and a slow
-    one on each night's mean residual (01:00-05:00, when use is lowest and steadiest: small and growing leaks,
-    alarm in days), with its spread from the training nights.
-    """
-    r = res.to_numpy(float)
-    s = spread.to_numpy(float)
-    times = res.index
-    per_day = 24 * 60 / cfg.block_min
-    alpha = 1.0 / (cfg.track_days * per_day)
-    first = int(np.searchsorted(times, train_end))
-    hour = np.asarray(times.hour)
-    night = (hour >= cfg.night_hours[0]) & (hour < cfg.night_hours[1])
-    night_end = night[:-1] & ~night[1:]  # last block of each night
-    day = (np.asarray(times.normalize().asi8) // 86_400_000_000_000)
-    train_nights = pd.Series(r[:first][night[:first]]).groupby(day[:first][night[:first]]).mean()
-    sigma_night = max(float(train_nights.std(ddof=1)) if len(train_nights) > 2 else np.inf, cfg.min_night_sigma)
-    mu = float(np.median(r[:first])) if first > 0 else 0.0
-    # a burst alarm needs the last hour's mean above `jump_factor` × the largest such excursion of the training
-    # window: residuals are heavy-tailed (big customers, weekends), so a spread-based bound alarms too often
-    roll = pd.Series(r[:first]).rolling(cfg.jump_blocks).mean().to_numpy() - mu
-    jump_limit = cfg.jump_factor * float(np.nanmax(np.abs(roll))) if first > cfg.jump_blocks else np.inf
-    tracking = False
-    fast, zero_at = 0.0, first
-    slow, slow_zero, night_sum, night_n = 0.0, first, 0.0, 0
-    nights: list[tuple[int, float]] = []  # (index of the night's last block, mean residual above μ)
-    out: list[dict] = []
-    for i in range(first, len(r)):
-        z = (r[i] - mu) / s[i]
-        fast = max(0.0, fast + z - cfg.cusum_k)
-        if fast == 0.0:
-            zero_at = i
-        alarm = None
-        jump = (r[i - cfg.jump_blocks + 1:i + 1] - mu).mean() > jump_limit
-        if jump and fast > 0 and zero_at < i - cfg.jump_blocks:  # a burst: the last hour far above baseline
-            zero_at = i - cfg.jump_blocks
-        if fast > cfg.cusum_h or jump:
-            seg = r[zero_at + 1:i + 1] - mu
-            if seg.mean() >= cfg.min_size_m3h:
-                alarm = _event(seg, times, zero_at + 1, i + 1, per_day, per_day / 4, cfg.block_min)
-            fast, zero_at = 0.0, i
-        if night[i]:
-            night_sum += r[i] - mu
-            night_n += 1
-        if i < len(night_end) and night_end[i] and night_n:
-            x = night_sum / night_n
-            nights.append((i, x))
-            night_sum, night_n = 0.0, 0
-            slow = max(0.0, slow + x / sigma_night - cfg.night_k)
-            if slow == 0.0:
-                slow_zero = len(nights)
-            quiet = out and (times[i] - out[-1]["detected_at"]) < pd.Timedelta(days=cfg.night_refractory_days)
-            if slow > cfg.night_h and alarm is None and not quiet:
-                seg_n = np.array([v for _, v in nights[slow_zero:]])
-                if seg_n.mean() >= cfg.min_size_m3h:
-                    start_i = max(nights[slow_zero - 1][0] + 1 if slow_zero > 0 else first, first)
-                    alarm = _event(seg_n, times, start_i, i + 1, 1.0, 2, cfg.block_min)
-                slow, slow_zero = 0.0, len(nights)
-        if alarm is not None:
-            out.append(alarm)
-            mu += alarm["size"]
-            tracking = True
-            fast, zero_at, slow, slow_zero = 0.0, i, 0.0, len(nights)
-        elif tracking and z < 6:  # follow growth and repairs, not a new burst
-            mu += alpha * (r[i] - mu)
-    return out
-
-
-def seasonal_level(inflow: pd.DataFrame, index: pd.DatetimeIndex, train_end: pd.Timestamp) -> pd.Series:
-    """System use over the past week relative to the training window (1 in training), on `index`."""
-    total = inflow.sum(axis=1)
-    ref = float(total[total.index < train_end].mean())
-    week = total.rolling("7D").mean() / max(ref, 1e-9)
-    level = week.reindex(index, method="ffill").fillna(1.0)
-    return level.where(index >= train_end, 1.0).clip(0.5, 2.0)
+def area_inputs(frames: dict[str, pd.DataFrame], layout: SensorLayout, net: Network,
+                cfg: DetectConfig) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """(inflow, modelled demand or None) per area: metered areas (DMAs and the trunk) with the model's demand
+    when `cfg.model_based`, else the layout's DMAs (or one area) with the data-driven prediction."""
+    if cfg.model_based:
+        flow = frames.get("flow", pd.DataFrame())
+        areas = metered_areas(net, layout, set(flow.columns), cfg.level_storage)
+        if areas:
+            inflow = area_inflows(frames, layout, net, areas)
+            return inflow, model_demand(net, areas, inflow.index)
+    return dma_inflows(frames, layout, net), None
 
 
 def detect_events(frames: dict[str, pd.DataFrame], layout: SensorLayout, net: Network,
                   cfg: DetectConfig | None = None, train_end: pd.Timestamp | None = None) -> list[LeakEvent]:
     cfg = cfg or DetectConfig()
-    inflow = dma_inflows(frames, layout, net)
+    inflow, demand = area_inputs(frames, layout, net, cfg)
     if train_end is None:
         train_end = inflow.index[0] + pd.Timedelta(days=cfg.train_days)
-    res, spread = residuals(inflow, cfg, train_end)
-    level = seasonal_level(inflow, res.index, train_end)
+    res, _ = residuals(inflow, cfg, train_end, demand)
+    pred = _blocks(inflow, cfg.block_min) - res
     events: list[LeakEvent] = []
     for col in res.columns:
-        # residual noise grows with use (summer): detect on the residual in training-level units
-        for e in cusum_events(res[col] / level, spread[col], cfg, train_end):
-            f = float(level.asof(e["detected_at"]))
-            events.append(LeakEvent(col, e["start"], e["detected_at"], e["size"] * f, e["growth"] * f, e["kind"]))
+        for e in area_events(res[col], cfg, train_end, pred[col]):
+            events.append(LeakEvent(col, e["start"], e["alarm_at"], e["size"], e["growth"], e["kind"],
+                                    alarm_at=e["alarm_at"], trigger=e.get("via", "")))
     events.sort(key=lambda e: e.detected_at)
     return events

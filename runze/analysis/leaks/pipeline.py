@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from runze.analysis.leaks.detect import TRUNK, DetectConfig, LeakEvent, detect_events, dma_inflows, residuals
+from runze.analysis.leaks.areas import TRUNK
+from runze.analysis.leaks.detect import DetectConfig, LeakEvent, area_inputs, detect_events, residuals
 from runze.analysis.leaks.layout import SensorLayout
 from runze.analysis.leaks.localise import fit_pressure_model, localise
 from runze.network.model import Network
@@ -32,13 +33,16 @@ def detect_and_localise(frames: dict[str, pd.DataFrame], layout: SensorLayout, n
     if not cfg.localise or "pressure" not in frames or not events:
         return events
     graph = NetworkGraph.from_network(net)
-    inflow = dma_inflows(frames, layout, net)
-    flow_res, _ = residuals(inflow, cfg, train_end)
+    inflow, demand = area_inputs(frames, layout, net, cfg)
+    flow_res, _ = residuals(inflow, cfg, train_end, demand)
     for k, ev in enumerate(events):
         if progress:
             progress(k, len(events))
-        ev.alarm_at = ev.detected_at
-        ev.detected_at = max(ev.detected_at, ev.start + pd.Timedelta(hours=cfg.localise_hours))
+        ev.alarm_at = ev.alarm_at or ev.detected_at
+        # a burst found by the step test has a clear signature within the hour; a leak found by the slow
+        # test is small, and its localisation needs a day of data
+        wait = cfg.burst_localise_hours if ev.trigger == "burst" else cfg.localise_hours
+        ev.detected_at = max(ev.detected_at, ev.start + pd.Timedelta(hours=wait))
         window = flow_res[ev.dma].loc[ev.start:ev.detected_at - pd.Timedelta(minutes=cfg.block_min)]
         before = flow_res[ev.dma].loc[:ev.start].iloc[-2 * 96:-1]
         q = window - (before.median() if len(before) else 0.0)

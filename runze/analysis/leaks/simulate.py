@@ -12,7 +12,8 @@ No leak starts in the first `clean_days` (the detector's training window); `end`
 the data); `leaks.csv` holds pipe,start,end,kind,peak_m3h (+ node, area_mm2, mean_m3h).
 
 Time: the network is solved hourly by EPANET twice — without and with the leaks — and 5-minute values are
-    baseline interpolated linearly between hours  +  leak effect (with − without)
+    baseline interpolated linearly between hours (a pump switched by a control in between: a step at its
+    time on top, see `to_five_minutes`)  +  leak effect (with − without)
 where the leak effect is taken from whichever neighbouring hour has the same set of active leaks as the
 5-minute instant (both: interpolated, so incipient growth is smooth; a burst at 10:35 appears at 10:35, not
 spread over the hour).  The approximation is checked against 5-minute EPANET solves in the tests/benchmark.
@@ -162,38 +163,49 @@ def _active_signature(leaks: pd.DataFrame, times_s: np.ndarray) -> np.ndarray:
     return active.astype(float) @ weights
 
 
-def _with_events(base: np.ndarray, events: list, column: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(times, values, is_event) of the hourly rows merged with EPANET's intermediate solves, time-sorted."""
-    hours = base.shape[0]
-    times = np.arange(hours, dtype=float) * 3600
+def _event_arrays(events: list, column: int | None, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(times, values) of EPANET's intermediate solves (a control switched a pump, a tank filled), time-sorted."""
     if column is None or not events:
-        return times, base, np.zeros(hours, dtype=bool)
+        return np.zeros(0), np.zeros((0, width))
     et = np.array([e[0] for e in events], dtype=float)
-    ev = np.array([e[column] for e in events]).reshape(len(events), base.shape[1])
-    all_t = np.concatenate([times, et])
-    order = np.argsort(all_t, kind="stable")
-    flags = np.concatenate([np.zeros(hours, dtype=bool), np.ones(len(et), dtype=bool)])
-    return all_t[order], np.vstack([base, ev])[order], flags[order]
+    ev = np.array([e[column] for e in events], dtype=float).reshape(len(events), width)
+    order = np.argsort(et, kind="stable")
+    return et[order], ev[order]
 
 
 def to_five_minutes(base: np.ndarray, leaky: np.ndarray, leaks: pd.DataFrame, n_steps: int,
-                    events: list | None = None, column: int | None = None) -> np.ndarray:
+                    events: list | None = None, column: int | None = None, continuous: bool = False) -> np.ndarray:
     """5-minute values from hourly baseline and hourly with-leak values (see the module docstring).
 
-    The baseline is interpolated linearly between solution times, except up to an intermediate solve (a control
-    switched a pump, a tank filled): until then the earlier state is held, the switch happens at its time.
+    Between the hour's solution H0 and the next H1 the value moves linearly (demand changes smoothly).  When
+    EPANET solved in between (a control switched a pump at time te, value E there; E_n the hour's last such
+    solve), the switch is a step at te on top of that course: v(t) = E_last(t) + w(t)·(H1 − E_n), E_last the
+    latest solve at or before t within the hour (H0 before the first).  EPANET's demands are the same at H0 and
+    at te, so demand-driven flows (DMA inflows) keep their smooth course and a pump's flow steps at its switch;
+    every term is a linear combination of solutions that each conserve mass, so water balances still close.
+    `continuous` values (tank levels) are joined linearly through every solution instead (they never jump).
     """
     hours = base.shape[0]
     t = np.arange(n_steps) * STEP_S
     lo = np.minimum(t // 3600, hours - 1)
     hi = np.minimum(lo + 1, hours - 1)
     w = ((t - lo * 3600) / 3600.0)[:, None]
-    st, sv, flag = _with_events(base, events or [], column)
-    a = np.clip(np.searchsorted(st, t, side="right") - 1, 0, len(st) - 1)
-    b = np.minimum(a + 1, len(st) - 1)
-    span = np.maximum(st[b] - st[a], 1.0)
-    wb = np.where(flag[b] | (b == a), 0.0, np.clip((t - st[a]) / span, 0.0, 1.0))[:, None]
-    out = sv[a] * (1 - wb) + sv[b] * wb
+    et, ev = _event_arrays(events or [], column, base.shape[1])
+    if len(et) == 0:
+        out = base[lo] * (1 - w) + base[hi] * w
+    elif continuous:
+        all_t = np.concatenate([np.arange(hours, dtype=float) * 3600, et])
+        order = np.argsort(all_t, kind="stable")
+        st, sv = all_t[order], np.vstack([base, ev])[order]
+        out = np.column_stack([np.interp(t, st, sv[:, k]) for k in range(sv.shape[1])])
+    else:
+        k_t = np.searchsorted(et, t, side="right") - 1
+        in_hour = (k_t >= 0) & (et[np.maximum(k_t, 0)] > lo * 3600)
+        e_last = np.where(in_hour[:, None], ev[np.maximum(k_t, 0)], base[lo])
+        k_n = np.searchsorted(et, (lo + 1) * 3600.0, side="left") - 1
+        n_in = (k_n >= 0) & (et[np.maximum(k_n, 0)] > lo * 3600)
+        e_n = np.where(n_in[:, None], ev[np.maximum(k_n, 0)], base[lo])
+        out = e_last + w * (base[hi] - e_n)
     if len(leaks) == 0:
         return out
     delta = leaky - base
@@ -266,7 +278,8 @@ def generate(net: Network, layout: SensorLayout, cfg: GeneratorConfig, progress=
         if not ids:
             continue
         column = {"pressure": 1, "flow": 2, "level": 3}.get(kind)
-        v = to_five_minutes(getattr(rec0, kind), getattr(rec1, kind), leaks, n_steps, rec0.events, column)
+        v = to_five_minutes(getattr(rec0, kind), getattr(rec1, kind), leaks, n_steps, rec0.events, column,
+                            continuous=kind == "level")
         if kind == "pressure":
             v = _noisy(v, rng, cfg.pressure_noise_m, cfg.pressure_res_m)
         elif kind == "flow":
