@@ -463,12 +463,17 @@ def _cv(s, dh, q):
 
 
 @_njit
-def link_status_nb(ltype, n1, n2, h, q, status, setting, km, pump_of_link, pump_hmax, pump_is_hp,
+def link_status_nb(links, ltype, n1, n2, h, q, status, setting, km, pump_of_link, pump_hmax, pump_is_hp,
                    tank_of_node, v, tank_vmin, tank_vmax, tank_overflow):
     """EPANET 2.3's linkstatus(): CVs, pumps (XHEAD, constant-power TEMPCLOSED), FCVs, and links that would
-    add water to a full tank or take it from an empty one (judged by volume and flow direction, both ends)."""
+    add water to a full tank or take it from an empty one (judged by volume and flow direction, both ends).
+
+    `links` (StatusRules.status_links) lists the links these rules can change: CV pipes, pumps, FCVs and links
+    with a tank end.  Every other link keeps its status here (XHEAD and TEMPCLOSED, reset first, are only ever
+    given to pumps and tank links), so skipping them changes nothing."""
     change = False
-    for k in range(n1.size):
+    for m in range(links.size):
+        k = links[m]
         a = n1[k]
         b = n2[k]
         dh = h[a] - h[b]

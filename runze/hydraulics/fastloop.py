@@ -227,8 +227,8 @@ def hydsolve_nb(
     emitters, em_ke, qexp, backflow, pda, pmin, preq, pexp,
     ap, ai, lp, rp, rj, rpos, li, lx, d, yw, perm, xw,
     h, q, status, setting, e, dem, dfull, node_demand, p, y, skip, data, f, xflow,
-    prv_psv, pump_of_link, pump_hmax, pump_is_hp, tank_of_node, v, tank_vmin, tank_vmax, tank_overflow,
-    trials, extra, check_freq, max_check, damp_limit, fast_pow, acc, hacc,
+    prv_psv, status_links, pump_of_link, pump_hmax, pump_is_hp, tank_of_node, v, tank_vmin, tank_vmax,
+    tank_overflow, trials, extra, check_freq, max_check, damp_limit, fast_pow, acc, hacc,
 ):
     """EPANET's hydsolve() loop entirely compiled.  Returns (iterations, relerr, bad row or -1)."""
     nextcheck = check_freq
@@ -263,15 +263,15 @@ def hydsolve_nb(
             if it > trials:
                 break
             change = valve_change
-            if link_status_nb(ltype, n1, n2, h, q, status, setting, km, pump_of_link, pump_hmax, pump_is_hp,
-                              tank_of_node, v, tank_vmin, tank_vmax, tank_overflow):
+            if link_status_nb(status_links, ltype, n1, n2, h, q, status, setting, km, pump_of_link, pump_hmax,
+                              pump_is_hp, tank_of_node, v, tank_vmin, tank_vmax, tank_overflow):
                 change = True
             if not change:
                 break
             nextcheck = it + check_freq
         elif it <= max_check and it == nextcheck:
-            link_status_nb(ltype, n1, n2, h, q, status, setting, km, pump_of_link, pump_hmax, pump_is_hp,
-                           tank_of_node, v, tank_vmin, tank_vmax, tank_overflow)
+            link_status_nb(status_links, ltype, n1, n2, h, q, status, setting, km, pump_of_link, pump_hmax,
+                           pump_is_hp, tank_of_node, v, tank_vmin, tank_vmax, tank_overflow)
             nextcheck += check_freq
         it += 1
     return it, relerr, -1

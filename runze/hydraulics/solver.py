@@ -445,8 +445,9 @@ class Kernel:
                 sym.ap, sym.ai, sym.lp, sym.rp, sym.rj, sym.rpos, sym.li, sym.lx, sym.d, sym.y, sym.perm, sym.x,
                 st.H, st.Q, st.status, st.setting, st.E, st.D, st.Dfull, st.node_demand, self.P, self.Y, self.skip,
                 self._data, self._f, self._xflow,
-                r.prv_psv, r.pump_of_link, r.pump_hmax, r.pump_is_hp, r.tank_of_node, st.V, c.tank_vmin, c.tank_vmax,
-                c.tank_overflow, c.trials, c.extra_iter, c.check_freq, c.max_check, c.damp_limit, self.fast_pow)
+                r.prv_psv, r.status_links, r.pump_of_link, r.pump_hmax, r.pump_is_hp, r.tank_of_node, st.V,
+                c.tank_vmin, c.tank_vmax, c.tank_overflow, c.trials, c.extra_iter, c.check_freq, c.max_check,
+                c.damp_limit, self.fast_pow)
             self._fused_state = st
         return self._fused_args
 

@@ -84,6 +84,9 @@ class StatusRules:
         self.tank_of_node = np.full(c.nn, -1, np.int64)
         self.tank_of_node[c.nj:] = -2  # reservoirs
         self.tank_of_node[c.tank_node] = np.arange(c.tank_node.size)
+        # the links linkstatus() can change (see fastkernel.link_status_nb), in link order
+        tank_end = (self.tank_of_node[c.n1] >= 0) | (self.tank_of_node[c.n2] >= 0)
+        self.status_links = np.flatnonzero(np.isin(c.ltype, (CVPIPE, PUMP, FCV)) | tank_end).astype(np.int64)
 
     # ------------------------------------------------------------------------------------------------
     def valve_status(self, st) -> bool:
@@ -133,7 +136,8 @@ class StatusRules:
     def link_status(self, st) -> bool:
         c = self.c
         if self.fast:
-            return bool(fastkernel.link_status_nb(c.ltype, c.n1, c.n2, st.H, st.Q, st.status, st.setting, c.km,
+            return bool(fastkernel.link_status_nb(self.status_links, c.ltype, c.n1, c.n2, st.H, st.Q, st.status,
+                                                  st.setting, c.km,
                                                   self.pump_of_link, self.pump_hmax, self.pump_is_hp,
                                                   self.tank_of_node, st.V, c.tank_vmin, c.tank_vmax,
                                                   c.tank_overflow))
