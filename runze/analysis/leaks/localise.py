@@ -200,12 +200,13 @@ def localise(net: Network, graph: NetworkGraph, model: PressureModel, residual: 
         best = np.argsort(sse)[:refine]
         rnodes = sorted({n for i in best for n in (net.pipes[pipe_ids[i]].node1, net.pipes[pipe_ids[i]].node2)
                          if n in col})
-        rh, rw = _hour_weights(leak_flow.index, q, True)
-        Sr = whiten(sensitivity(net, rnodes, model, rh, rw, leak_m3h=size))
-        rcol = {n: i for i, n in enumerate(rnodes)}
-        ra = np.array([rcol.get(net.pipes[pipe_ids[i]].node1, len(rnodes)) for i in best])
-        rb = np.array([rcol.get(net.pipes[pipe_ids[i]].node2, len(rnodes)) for i in best])
-        sse[best] = _blend_misfit(obs_w, Sr[:, ra], Sr[:, rb], FINE_BLENDS)
+        if rnodes:
+            rh, rw = _hour_weights(leak_flow.index, q, True)
+            Sr = whiten(sensitivity(net, rnodes, model, rh, rw, leak_m3h=size))
+            rcol = {n: i for i, n in enumerate(rnodes)}
+            ra = np.array([rcol.get(net.pipes[pipe_ids[i]].node1, len(rnodes)) for i in best])
+            rb = np.array([rcol.get(net.pipes[pipe_ids[i]].node2, len(rnodes)) for i in best])
+            sse[best] = _blend_misfit(obs_w, Sr[:, ra], Sr[:, rb], FINE_BLENDS)
     order = np.argsort(sse)[:max(top, 1)]
     if temperature > 0:
         sigma2 = max(float(sse.min()) / max(len(obs_w) - 2, 1), 1e-15)  # noise + model error, from the best fit
