@@ -48,7 +48,7 @@ def _njit_inline(f):
     return numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")(f) if numba is not None else f
 
 
-BLOCK = 64  # lanes: scenarios advanced in lock-step (one multi-RHS substitution, one vectorised sweep)
+BLOCK = 32  # lanes: scenarios advanced in lock-step (one multi-RHS substitution, one vectorised sweep)
 
 
 @_njit
