@@ -72,14 +72,16 @@ def dense_inverse(n, lp, li, lx, d, z, width):
             inv = 1.0 / d[j]
             for c in range(w):
                 buf[j, c] *= inv
-        for j in range(n - 1, -1, -1):
+        for j in range(n - 1, c0 - 1, -1):  # rows above the block: from the earlier blocks (Z is symmetric)
             for p in range(lp[j], lp[j + 1]):
                 r = li[p]
                 f = lx[p]
                 for c in range(w):
                     buf[j, c] -= f * buf[r, c]
-        for c in range(w):  # Z is symmetric: store the block's columns as rows (contiguous look-ups later)
-            for j in range(n):
+        for c in range(w):  # the block's columns stored as rows (contiguous look-ups later)
+            for j in range(c0):
+                z[c0 + c, j] = z[j, c0 + c]
+            for j in range(c0, n):
                 z[c0 + c, j] = buf[j, c]
 
 
