@@ -11,8 +11,9 @@ Two detectors share one baseline μ (the residual's level without the leaks foun
   quiet night hours count most.  Alarm at `slow_h` (a false alarm per area about every 10^5 hours in theory).
 
 A third, lower CUSUM notices when the residual sits below μ (a repair): μ is reset to the recent level.
-After an alarm μ rises by the event's size; until a repair is seen (at most `refractory_days`) slow alarms of
-the area only move μ (a growing leak already reported would otherwise alarm again), bursts are still reported.
+After an alarm μ rises by the event's size; after a slow alarm, until a repair is seen (at most
+`refractory_days`), further slow alarms of the area only move μ (a growing leak already reported would alarm
+again otherwise); bursts are always reported.
 Each event: start (after the last time the statistic was zero, or the step), alarm time, size, growth, kind.
 """
 
@@ -163,7 +164,6 @@ def area_events(res: pd.Series, cfg, train_end: pd.Timestamp, pred: pd.Series | 
             active.append(size)
             burst_lock = j + a + b
             up[:], up_zero[:], low, low_zero = 0.0, i, 0.0, i
-            quiet_until = max(quiet_until, i + int(cfg.refractory_days * 24))
         xi = x[i]
         if not np.isfinite(xi):
             continue
@@ -178,8 +178,7 @@ def area_events(res: pd.Series, cfg, train_end: pd.Timestamp, pred: pd.Series | 
             drop = mu - new_mu
             if active and drop > 0.7 * max(active):  # a repair: the water of the largest leak stops
                 active.remove(max(active))
-                if not active:
-                    quiet_until = i
+                quiet_until = i
             # leaks only add water: the level without them is the training level (the low segment was
             # picked for being low, its mean is biased down)
             mu = mu0 if not active else max(new_mu, mu0)

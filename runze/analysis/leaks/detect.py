@@ -38,7 +38,7 @@ class DetectConfig:
     # variance of hourly means × this: 14 training days say little about the tails of a year (summer use,
     # weekends, holidays), and every area's false alarms add up
     var_inflation: float = 2.0
-    min_size_m3h: float = 0.8
+    min_size_m3h: float = 1.5
     min_sigma_m3h: float = 0.3  # floor of the hourly residual spread
     burst_after: int = 4  # blocks after a step ...
     burst_before: int = 8  # ... against the blocks before it
@@ -47,7 +47,7 @@ class DetectConfig:
     burst_confirm: int = 4  # ... a smaller one once it has held this many blocks more, ...
     burst_hold: float = 0.7  # ... at this share of the step
     min_burst_m3h: float = 2.0
-    refractory_days: float = 90.0  # after an alarm, slow alarms of the area only move μ until a repair is seen
+    refractory_days: float = 30.0  # after an alarm, slow alarms of the area only move μ until a repair is seen
     localise: bool = True
     # report a leak only once this many hours of data since its estimated start are in, so that localisation
     # has a signature to work with (the detection time moves accordingly: honest, costs a little volume) ...
