@@ -73,9 +73,11 @@ def test_tight_accuracy_matches_epanet(name, duration):
 
 def test_anytown_matches_epanet_including_its_warning():
     """Anytown as shipped has its pumps closed and every junction cut off: EPANET warns at every period and
-    reports heads of about -1e25 ft that are numerical garbage.  Until 17:57 we give the same flows and statuses
-    and the same huge heads to 0.1 %; then our factorisation meets a non-positive pivot in that garbage and we
-    stop pretending: the periods after it are reported as unbalanced (ok=False, rows NaN), never as numbers."""
+    reports heads of about -1e25 ft that are numerical garbage.  We give the same flows and statuses, and the
+    same huge heads to 1 % (they are rounding residue of a singular system: how close they come depends on the
+    elimination order — 0.14 % at worst with our minimum-degree order, which solves the whole day).  If our
+    factorisation meets a non-positive pivot in that garbage, we stop pretending: the periods after it are
+    reported as unbalanced (ok=False, rows NaN), never as numbers; at least 15 hours must match before that."""
     ref, res, h, q, st = compare(TESTNETS / "Anytown.inp")
     assert ref["warnings"], "EPANET itself warns on this network"
     severe = [w.time for w in res.warnings if w.kind in ("unbalanced", "cannot_solve")]
@@ -83,7 +85,7 @@ def test_anytown_matches_epanet_including_its_warning():
     rows = ref["times"] < cut
     assert rows.sum() >= 15
     huge = np.abs(ref["head"]) > 1e6
-    assert np.all((np.abs(h - ref["head"]) <= 1e-3 * np.abs(ref["head"]))[rows][huge[rows]])
+    assert np.all((np.abs(h - ref["head"]) <= 1e-2 * np.abs(ref["head"]))[rows][huge[rows]])
     ref_cut = {**ref, "head": ref["head"][rows], "flow": ref["flow"][rows], "status": ref["status"][rows]}
     check(ref_cut, res, h[rows], q[rows], st[rows], mask_heads=huge[rows], flow_abs=3e-5)
     kinds = {w.kind for w in res.warnings}

@@ -2,8 +2,8 @@
 
 The junction matrix of the gradient method is symmetric positive definite with a fixed pattern, so the
 elimination tree and the column counts of L are computed once (`Symbolic`), after a fill-reducing ordering
-(SuperLU's multiple minimum degree on AᵀA+A, taken from one `scipy.sparse.linalg.splu` call and kept per
-topology).  Each trial then
+(our compiled minimum degree, `runze.hydraulics.ordering`; SuperLU's MMD from one `splu` call as the fallback;
+kept per topology).  Each trial then
 runs the up-looking numeric factorisation (T. Davis, "Direct Methods for Sparse Linear Systems", ch. 4) and two
 triangular solves, all compiled; there is no per-call conversion or allocation.  Like EPANET's linsolve, a
 non-positive pivot reports the row that failed.
@@ -19,6 +19,8 @@ from collections import OrderedDict
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as sla
+
+from runze.hydraulics.ordering import minimum_degree_order
 
 # RUNZE_NO_JIT=1 skips numba (first use compiles for ~20-60 s, then loads from __pycache__): the numpy
 # kernels and qdldl/scipy factorisations give the same results, slower on large networks.
@@ -182,7 +184,7 @@ _ORDER_LOCK = threading.Lock()
 
 
 def fill_reducing_order(nj: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Multiple-minimum-degree ordering of the symmetric pattern (new position -> old row)."""
+    """Minimum-degree ordering of the symmetric pattern (new position -> old row); SuperLU's MMD as fallback."""
     if nj == 0:
         return np.zeros(0, np.int64)
     h = hashlib.blake2b(np.int64(nj).tobytes(), digest_size=20)
@@ -194,7 +196,9 @@ def fill_reducing_order(nj: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarr
         if hit is not None:
             _ORDER_CACHE.move_to_end(key)
             return hit.copy()
-    perm = _mmd_order(nj, rows, cols)
+    perm = minimum_degree_order(nj, rows, cols)  # compiled, ~10x quicker than SuperLU's (runze.hydraulics.ordering)
+    if perm is None:
+        perm = _mmd_order(nj, rows, cols)
     with _ORDER_LOCK:
         _ORDER_CACHE[key] = perm.copy()
         while len(_ORDER_CACHE) > ORDER_CACHE_SIZE:
