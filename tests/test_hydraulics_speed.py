@@ -1,9 +1,10 @@
-"""Speed-work pieces of the solver: the opt-in vectorised pipe powers (RUNZE_FAST_POW) and the per-topology
-cache of the fill-reducing ordering.
+"""Speed-work pieces of the solver: the vectorised pipe powers (default; RUNZE_FAST_POW=0 for libm's pow), the
+fill-reducing ordering (compiled minimum degree) and its per-topology cache.
 
-pow_pos is checked against libm's pow over the range of flows that occur (and beyond); with it switched on,
-Net6 over 24 h must still meet the EPANET acceptance tolerances of test_hydraulics_epanet.  The ordering cache
-must return exactly what SuperLU computes, and a second run of a network must give bit-identical results.
+pow_pos is checked against libm's pow over the range of flows that occur (and beyond); the EPANET comparisons
+of test_hydraulics_epanet run with it, and Net6 over 24 h must meet the same tolerances with libm's pow too.
+The ordering cache must return exactly what the ordering computes, and a second run of a network must give
+bit-identical results.
 """
 
 from __future__ import annotations
@@ -53,8 +54,8 @@ def test_fast_pipe_coeffs_match_libm_version():
 
 
 @needs_jit
-def test_fast_pow_net6_still_matches_epanet(monkeypatch):
-    monkeypatch.setenv("RUNZE_FAST_POW", "1")
+def test_libm_pow_net6_also_matches_epanet(monkeypatch):
+    monkeypatch.setenv("RUNZE_FAST_POW", "0")
     ref, res, h, q, st = compare(NETS / "Net6.inp", duration=DAY)
     check(ref, res, h, q, st, flow_abs=3e-5)
 

@@ -45,11 +45,12 @@ def pipe_coeffs_power(q_signed, status, r, km, n, p, y):
         y[k] = hloss / hgrad
 
 
-# Opt-in (Kernel.fast_pow, RUNZE_FAST_POW=1): q ** (n - 1) for every pipe and trial through `pow_pos` instead
-# of libm's pow, the largest single cost of a trial (Net6: ~120 of ~300 µs; pow_pos is branch-free, so the
-# compiler vectorises it, AVX2 four at a time: ~50 µs).  Its results differ from libm's in the last bits (≤ ~10
-# ulp for physical flows), which is far inside every tolerance but moves rounding-chaotic outcomes such as the
-# time Anytown's cut-off network first fails to factorise (tests/test_hydraulics_epanet.py): off by default.
+# Default (Kernel.fast_pow; RUNZE_FAST_POW=0 turns it off): q ** (n - 1) for every pipe and trial through
+# `pow_pos` instead of libm's pow, the largest single cost of a trial (Net6: ~120 of ~300 µs; pow_pos is
+# branch-free, so the compiler vectorises it, AVX2 four at a time: ~50 µs).  Its results differ from libm's in
+# the last bits (≤ ~10 ulp for physical flows), far inside every tolerance; every EPANET comparison of the tests
+# passes with either.  (With SuperLU's MMD ordering it moved the time Anytown's cut-off network first failed
+# to factorise; with the minimum-degree ordering that network solves all day with both.)
 _LN2_HI, _LN2_LO = 0.693147180369123816490, 1.90821492927058770002e-10  # ln 2 split: j·ln2_hi is exact
 POW_LO, POW_HI = 1.0e-300, 1.0e300  # inputs outside (or NaN) go to libm pow (exponent range, subnormals)
 

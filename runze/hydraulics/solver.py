@@ -133,8 +133,9 @@ class Kernel:
             self._f = np.zeros(nj)
             self._xflow = np.zeros(c.nn)
             self._head = np.zeros(c.nn)
-        # vectorised pipe head-loss powers (fastkernel.pow_pos): opt-in, results differ in the last bits
-        self.fast_pow = self.fused and os.environ.get("RUNZE_FAST_POW", "").lower() in ("1", "true", "yes")
+        # vectorised pipe head-loss powers (fastkernel.pow_pos; results differ from libm's pow in the last bits,
+        # every EPANET comparison holds either way); RUNZE_FAST_POW=0 switches back to libm's pow
+        self.fast_pow = self.fused and os.environ.get("RUNZE_FAST_POW", "1").lower() not in ("0", "false", "no")
         no_pswitch = controls is None or controls.junction_ctl.size == 0
         self.fused_loop = self.fused and no_pswitch and c.head_error <= 0.0 and c.flow_change <= 0.0
 
