@@ -202,3 +202,24 @@ def test_a_failure_midway_leaves_nothing(database, crew_id, monkeypatch):
         assert session.scalar(select(func.count()).select_from(WorkOrder)) == 1
         assert session.scalar(select(func.count()).select_from(WorkOrderAsset)) == 0
         assert _audit_count(session) == audits
+
+
+def test_pages_count_orders_not_joined_rows(database):
+    """A page's total rides on a window count and its assets on a join: orders with several assets must still
+    make pages of `limit` distinct orders, the total must be the number of orders, past-the-end pages too."""
+    with database.session() as session:
+        for i in range(9):  # assets straight into the table (the use case would want a network version)
+            wo = wo_ops.create_work_order(session, SYSTEM, kind="leak_investigation", title=f"听漏 {i}")
+            session.add_all(WorkOrderAsset(work_order_id=wo.id, category="link", asset_id=f"P{i}-{k}")
+                            for k in range(i % 4))
+            session.commit()
+        session.expunge_all()
+        seen = []
+        for offset in (0, 4, 8):
+            page = wo_ops.list_work_orders(session, limit=4, offset=offset)
+            assert page.total == 9
+            seen += [w.id for w in page.items]
+            assert all(len(w.assets) == int(w.title.split()[-1]) % 4 for w in page.items)
+        assert len(seen) == len(set(seen)) == 9
+        assert wo_ops.list_work_orders(session, limit=4, offset=20).total == 9
+        assert wo_ops.list_work_orders(session, kind=["meter_work"]).total == 0

@@ -154,7 +154,7 @@ def code_of(wo: WorkOrder) -> str:
 # ---- reads ----------------------------------------------------------------------------------------------
 # What a work order's reading needs: its assets and its crew's name, not the crew's members (Crew.members is
 # loaded eagerly for the crews' own pages; here it would be one more query per request)
-_READ_OPTIONS = (joinedload(WorkOrder.crew).lazyload(Crew.members),)
+_READ_OPTIONS = (joinedload(WorkOrder.crew).lazyload(Crew.members), joinedload(WorkOrder.assets))
 
 
 def get_work_order(session: Session, wo_id: int) -> WorkOrder:
