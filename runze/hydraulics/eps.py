@@ -368,7 +368,7 @@ class FastEps:
         self.ev = np.zeros(self.EVENT_PERIODS * self.event_space, np.int64)
         self.lp = np.zeros(fasteps.LP_SIZE, np.int64)
         self.args = (
-            k.fused_args(st), float(acc), float(c.accuracy),
+            k.fused_args(st, lagged=True), float(acc), float(c.accuracy),
             (int(c.duration), int(c.hstep), int(c.pstep), int(c.pstart), int(c.rstep), int(c.tstart), int(c.trials),
              int(c.extra_iter), int(maxtrials), bool(c.pda), int(c.nj), int(c.nn)),
             (c.pat_flat, c.pat_start, c.pat_len, c.res_node, c.res_pat, c.pumps, c.pump_speed_pat, c.ptype,

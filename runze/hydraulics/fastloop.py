@@ -90,10 +90,13 @@ def trial_nb(
     # factorisation
     ap, ai, lp, rp, rj, rpos, li, lx, d, yw, perm, xw,
     # state and work
-    h, q, status, setting, e, dem, dfull, node_demand, p, y, skip, data, f, xflow, relax, fast_pow,
+    h, q, status, setting, e, dem, dfull, node_demand, p, y, skip, data, f, xflow, lag, relax, fast_pow,
 ):
     """Linearise, assemble, factorise, solve and update flows once.  Returns (relerr numerator, denominator,
-    max |dq|, bad row or -1).  fast_pow: pipe head losses through fastkernel.pow_pos (opt-in, see there)."""
+    max |dq|, bad row or -1).  fast_pow: pipe head losses through fastkernel.pow_pos (see there).
+
+    lag: links left out of the matrix pattern (skip[k] True), pipes closed for the whole run (see
+    solver.Kernel.fused_args): each end sees the other as a fixed grade at its last head."""
     if fast_pow:
         pipe_coeffs_fastpow(q[:npipe], status[:npipe], resist[:npipe], km[:npipe], hexp, p[:npipe], y[:npipe])
     else:
@@ -108,6 +111,20 @@ def trial_nb(
     f[:] = 0.0
     xflow[:] = 0.0
     diag = assemble_regular(nj, n1, n2, p, y, q, h, slot, skip, data, f, xflow)
+    for m in range(lag.size):
+        # a closed pipe's P is 1/CBIG: its coupling moved to the right-hand side at the other end's last head
+        # (the same system once heads settle, differences ~1e-8 of a trial's head change); leaving it out of the
+        # pattern keeps zones split by closed boundary pipes apart in the factorisation (far less fill)
+        k = lag[m]
+        a = n1[k]
+        b = n2[k]
+        pk = p[k]
+        xflow[a] -= q[k]
+        xflow[b] += q[k]
+        diag[a] += pk
+        f[a] += y[k] + pk * h[b]
+        diag[b] += pk
+        f[b] += pk * h[a] - y[k]
     for m in range(emitters.size):
         i = emitters[m]
         hl, hg = _emitter(em_ke[m], e[i], qexp, backflow)
@@ -226,7 +243,7 @@ def hydsolve_nb(
     pumps, ptype, ph0, pr, pn, pcurve, cx, cy, cn, valves, ctrl, is_hp,
     emitters, em_ke, qexp, backflow, pda, pmin, preq, pexp,
     ap, ai, lp, rp, rj, rpos, li, lx, d, yw, perm, xw,
-    h, q, status, setting, e, dem, dfull, node_demand, p, y, skip, data, f, xflow,
+    h, q, status, setting, e, dem, dfull, node_demand, p, y, skip, data, f, xflow, lag,
     prv_psv, status_links, pump_of_link, pump_hmax, pump_is_hp, tank_of_node, v, tank_vmin, tank_vmax,
     tank_overflow, trials, extra, check_freq, max_check, damp_limit, fast_pow, acc, hacc,
 ):
@@ -242,7 +259,7 @@ def hydsolve_nb(
             pumps, ptype, ph0, pr, pn, pcurve, cx, cy, cn, valves, ctrl, is_hp,
             emitters, em_ke, qexp, backflow, pda, pmin, preq, pexp,
             ap, ai, lp, rp, rj, rpos, li, lx, d, yw, perm, xw,
-            h, q, status, setting, e, dem, dfull, node_demand, p, y, skip, data, f, xflow, relax, fast_pow)
+            h, q, status, setting, e, dem, dfull, node_demand, p, y, skip, data, f, xflow, lag, relax, fast_pow)
         if bad >= 0:
             if _bad_valve(bad, valves, ltype, n1, n2, status):
                 continue

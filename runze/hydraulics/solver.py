@@ -29,6 +29,7 @@ from runze.hydraulics.compile import (
     CONST_HP,
     FCV,
     MISSING,
+    PIPE,
     PRV,
     PSV,
     PUMP,
@@ -44,6 +45,7 @@ PDA_QTOL = 0.0001  # cfs, EPANET's PDA demand convergence tolerance
 # A constant-power pump whose new flow is within this of zero (cfs) is not taken as reversing: the sign of a
 # flow of ~1e-13 cfs is rounding noise that differs between any two factorisations (ky10's pump ~@Pump-11).
 RQNOISE = 1.0e-9
+_NO_LINKS = np.zeros(0, np.int64)
 
 
 @dataclass
@@ -136,6 +138,10 @@ class Kernel:
         # vectorised pipe head-loss powers (fastkernel.pow_pos; results differ from libm's pow in the last bits,
         # every EPANET comparison holds either way); RUNZE_FAST_POW=0 switches back to libm's pow
         self.fast_pow = self.fused and os.environ.get("RUNZE_FAST_POW", "1").lower() not in ("0", "false", "no")
+        # links a simple control can switch (never left out of the matrix pattern: see fused_args)
+        self._ctl_links = np.asarray(getattr(controls, "link", ()) if controls is not None and controls.n else (),
+                                     np.int64)
+        self._lagged = None
         no_pswitch = controls is None or controls.junction_ctl.size == 0
         self.fused_loop = self.fused and no_pswitch and c.head_error <= 0.0 and c.flow_change <= 0.0
 
@@ -282,7 +288,7 @@ class Kernel:
             c.emit_backflow, c.pda, c.pmin, c.preq, c.pexp,
             sym.ap, sym.ai, sym.lp, sym.rp, sym.rj, sym.rpos, sym.li, sym.lx, sym.d, sym.y, sym.perm, sym.x,
             st.H, st.Q, st.status, st.setting, st.E, st.D, st.Dfull, st.node_demand, self.P, self.Y, self.skip,
-            self._data, self._f, self._xflow, relax, self.fast_pow)
+            self._data, self._f, self._xflow, _NO_LINKS, relax, self.fast_pow)
         if bad >= 0:
             raise SingularMatrix(f"non-positive pivot at junction row {bad}", np.array([bad]))
         self.max_dq = dqmax
@@ -431,26 +437,64 @@ class Kernel:
         return False
 
     # ---- the loop -----------------------------------------------------------------------------------
-    def fused_args(self, st: HydState) -> tuple:
+    def fused_args(self, st: HydState, lagged: bool = False) -> tuple:
         """Arguments of `fastloop.hydsolve_nb` (less the accuracies) for state `st`: its arrays are updated in
-        place, so the tuple stays valid while the state object is the same."""
+        place, so the tuple stays valid while the state object is the same.
+
+        lagged=True (for a run whose link statuses only the simple controls and the status rules change, i.e.
+        without rule-based controls: eps.FastEps): pipes closed at the start and switched by no control are left
+        out of the matrix pattern (`lagged_pattern`); fastloop.trial_nb couples their ends through the right-hand
+        side instead."""
         c = self.c
-        if getattr(self, "_fused_state", None) is not st:
-            sym = self.factor._sym
+        lag = self.lagged_pattern(st.status) if lagged else None
+        if getattr(self, "_fused_state", None) is not st or self._fused_lagged is not lag:
+            if lag is None:
+                links, sym, slot, diag_slot, skip, data = (_NO_LINKS, self.factor._sym, self.slot,
+                                                           self.pattern.diag_slot, self.skip, self._data)
+            else:
+                links, sym, slot, diag_slot, skip, data = lag
             r = self.rules
             self._fused_args = (
-                c.nj, c.n1, c.n2, c.ltype, c.resist, c.km, c.diam, c.elev, c.hexp, c.pipes.size, self.slot,
-                self.pattern.diag_slot, c.pumps, c.ptype, c.pump_h0, c.pump_r, c.pump_n, c.pump_curve, c.curve_x,
+                c.nj, c.n1, c.n2, c.ltype, c.resist, c.km, c.diam, c.elev, c.hexp, c.pipes.size, slot,
+                diag_slot, c.pumps, c.ptype, c.pump_h0, c.pump_r, c.pump_n, c.pump_curve, c.curve_x,
                 c.curve_y, c.curve_n, c.valves, self.ctrl, self.is_hp_link, self.emitters, self.em_ke, c.qexp,
                 c.emit_backflow, c.pda, c.pmin, c.preq, c.pexp,
                 sym.ap, sym.ai, sym.lp, sym.rp, sym.rj, sym.rpos, sym.li, sym.lx, sym.d, sym.y, sym.perm, sym.x,
-                st.H, st.Q, st.status, st.setting, st.E, st.D, st.Dfull, st.node_demand, self.P, self.Y, self.skip,
-                self._data, self._f, self._xflow,
+                st.H, st.Q, st.status, st.setting, st.E, st.D, st.Dfull, st.node_demand, self.P, self.Y, skip,
+                data, self._f, self._xflow, links,
                 r.prv_psv, r.status_links, r.pump_of_link, r.pump_hmax, r.pump_is_hp, r.tank_of_node, st.V,
                 c.tank_vmin, c.tank_vmax, c.tank_overflow, c.trials, c.extra_iter, c.check_freq, c.max_check,
                 c.damp_limit, self.fast_pow)
             self._fused_state = st
+            self._fused_lagged = lag
         return self._fused_args
+
+    def lagged_pattern(self, status: np.ndarray) -> tuple | None:
+        """(links, symbolic LDLᵀ, link slots, diagonal slots, skip mask, data array) of the junction matrix
+        without the pipes between two junctions that are closed in `status` (the run's start) and named by no
+        simple control (None when there are none).  In a run without rule-based controls nothing opens them
+        (status rules only touch CVs, pumps, FCVs and tank links), and their P is 1/CBIG: EPANET keeps that 1e-8 coupling in the
+        matrix, and on a city split into zones by closed boundary pipes it is most of the fill (demo city: L's
+        entries 7,722 -> 3,381, factorisation work ~9x less).  Kept for the last set of links."""
+        c = self.c
+        nj = c.nj
+        cand = (c.ltype == PIPE) & (status <= CLOSED) & (c.n1 < nj) & (c.n2 < nj) & (c.n1 != c.n2)
+        cand[self._ctl_links] = False
+        links = np.flatnonzero(cand)
+        if self._lagged is None or not np.array_equal(self._lagged_links, links):
+            self._lagged_links = links
+            if links.size == 0:
+                self._lagged = ()
+            else:
+                n1 = c.n1.copy()
+                n1[links] = c.n2[links]  # a self-loop has no off-diagonal entry
+                pat = MatrixPattern(nj, n1, c.n2, "ldl")
+                sym = Factor(pat, "ldl")._sym
+                skip = np.zeros(c.nl, bool)
+                skip[links] = True
+                self._lagged = (links, sym, fastkernel.link_slots(c.nl, pat.jj_links, pat.off_slot),
+                                pat.diag_slot, skip, np.zeros(pat.nnz))
+        return self._lagged or None
 
     def _hydsolve_fused(self, st: HydState, acc: float) -> SolveInfo:
         """The whole trial loop in one compiled call (no head-error/flow-change limits, no pressure switches)."""
