@@ -38,7 +38,7 @@ from runze.hydraulics.compile import (
     XPRESSURE,
     Compiled,
 )
-from runze.hydraulics.smatrix import Factor, MatrixPattern, SingularMatrix
+from runze.hydraulics.smatrix import Factor, MatrixPattern, SingularMatrix, default_backend
 from runze.hydraulics.status import StatusRules
 
 PDA_QTOL = 0.0001  # cfs, EPANET's PDA demand convergence tolerance
@@ -101,9 +101,9 @@ class Kernel:
         self.fx_other = np.concatenate([n2[fx1], n1[fx2]])
         # flows into fixed-grade nodes
         self.fg_links = np.flatnonzero(~j1 | ~j2)
-        self.pattern = MatrixPattern(nj, n1, n2, backend)
-        self.factor = Factor(self.pattern, backend)
-        self.jj = self.pattern.jj_links
+        # the matrix pattern, its ordering and symbolic factorisation are built on first use (`pattern`,
+        # `factor`): a run of the compiled EPS that leaves closed pipes out (`lagged_pattern`) never needs them
+        self._backend = backend or default_backend()
         # slices by element type (model order: pipes, pumps, valves)
         npipe = c.pipes.size
         npump = c.pumps.size
@@ -123,15 +123,13 @@ class Kernel:
         self.pump_groups = coeffs.PumpGroups(c)
         self.P = np.zeros(nl)
         self.Y = np.zeros(nl)
-        self.slot = fastkernel.link_slots(nl, self.jj, self.pattern.off_slot)
         self.is_hp_link = np.zeros(nl, bool)
         self.is_hp_link[self.hp_pumps] = True
         self.fast_pipes = self.fast and c.headloss != "D-W"
         self.skip = np.zeros(nl, bool)
         # one compiled call per trial when everything it needs is compiled (H-W/C-M, own LDLᵀ)
-        self.fused = self.fast_pipes and self.factor.backend == "ldl"
+        self.fused = self.fast_pipes and self._backend == "ldl"
         if self.fused:
-            self._data = np.zeros(self.pattern.nnz)
             self._f = np.zeros(nj)
             self._xflow = np.zeros(c.nn)
             self._head = np.zeros(c.nn)
@@ -144,6 +142,26 @@ class Kernel:
         self._lagged = None
         no_pswitch = controls is None or controls.junction_ctl.size == 0
         self.fused_loop = self.fused and no_pswitch and c.head_error <= 0.0 and c.flow_change <= 0.0
+
+    @cached_property
+    def pattern(self) -> MatrixPattern:
+        return MatrixPattern(self.c.nj, self.c.n1, self.c.n2, self._backend)
+
+    @cached_property
+    def factor(self) -> Factor:
+        return Factor(self.pattern, self._backend)
+
+    @cached_property
+    def jj(self) -> np.ndarray:
+        return self.pattern.jj_links
+
+    @cached_property
+    def slot(self) -> np.ndarray:
+        return fastkernel.link_slots(self.c.nl, self.jj, self.pattern.off_slot)
+
+    @cached_property
+    def _data(self) -> np.ndarray:
+        return np.zeros(self.pattern.nnz)
 
     @cached_property
     def inc(self) -> sp.csr_matrix:
