@@ -82,6 +82,38 @@ def _demand(d, dfull, dp, pexp):
 
 
 @_njit
+def _find(parent, a):
+    while parent[a] != a:
+        parent[a] = parent[parent[a]]
+        a = parent[a]
+    return a
+
+
+@_njit
+def _lag_pocket(nj, n1, n2, p, skip, lag, nn):
+    """True when an end of a lagged link (see trial_nb) is in a pocket: linked to no tank or reservoir by links
+    of this trial's matrix other than closed ones (P ≤ 1e-6, closed links have 1/CBIG).  There its head is
+    held only by 1e-8 couplings, lagging them would leave it far from EPANET's, so the period is solved with the
+    full pattern instead (fasteps: SINGULAR)."""
+    parent = np.arange(nn)
+    for k in range(n1.size):
+        if skip[k] or not p[k] > 1.0e-6:
+            continue
+        a = _find(parent, n1[k])
+        b = _find(parent, n2[k])
+        if a != b:
+            parent[a] = b
+    grounded = np.zeros(nn, np.bool_)
+    for i in range(nj, nn):
+        grounded[_find(parent, i)] = True
+    for m in range(lag.size):
+        k = lag[m]
+        if not grounded[_find(parent, n1[k])] or not grounded[_find(parent, n2[k])]:
+            return True
+    return False
+
+
+@_njit
 def trial_nb(
     # network
     nj, n1, n2, ltype, resist, km, diam, elev, hexp, npipe, slot, diag_slot,
@@ -107,6 +139,8 @@ def trial_nb(
         valve_coeffs_nb(valves, ltype, km, diam, cx, cy, cn, q, status, setting, p, y)
     for m in range(ctrl.size):
         skip[ctrl[m]] = setting[ctrl[m]] != MISSING
+    if lag.size and _lag_pocket(nj, n1, n2, p, skip, lag, h.size):
+        return 0.0, 1.0, 0.0, -2
     data[:] = 0.0
     f[:] = 0.0
     xflow[:] = 0.0
@@ -247,7 +281,8 @@ def hydsolve_nb(
     prv_psv, status_links, pump_of_link, pump_hmax, pump_is_hp, tank_of_node, v, tank_vmin, tank_vmax,
     tank_overflow, trials, extra, check_freq, max_check, damp_limit, fast_pow, acc, hacc,
 ):
-    """EPANET's hydsolve() loop entirely compiled.  Returns (iterations, relerr, bad row or -1)."""
+    """EPANET's hydsolve() loop entirely compiled.  Returns (iterations, relerr, bad row or -1); bad row nj
+    (no junction) when a lagged link's end is in a pocket (see _lag_pocket)."""
     nextcheck = check_freq
     maxtrials = trials + (extra if extra > 0 else 0)
     it = 1
@@ -260,6 +295,8 @@ def hydsolve_nb(
             emitters, em_ke, qexp, backflow, pda, pmin, preq, pexp,
             ap, ai, lp, rp, rj, rpos, li, lx, d, yw, perm, xw,
             h, q, status, setting, e, dem, dfull, node_demand, p, y, skip, data, f, xflow, lag, relax, fast_pow)
+        if bad == -2:  # a lagged link in a pocket: no bad row, but the caller must use the full pattern
+            return it, relerr, nj
         if bad >= 0:
             if _bad_valve(bad, valves, ltype, n1, n2, status):
                 continue
