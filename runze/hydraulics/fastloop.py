@@ -90,11 +90,23 @@ def _find(parent, a):
 
 
 @_njit
-def _lag_pocket(nj, n1, n2, p, skip, lag, nn):
+def _lag_pocket(nj, n1, n2, p, skip, lag, nn, conn):
     """True when an end of a lagged link (see trial_nb) is in a pocket: linked to no tank or reservoir by links
     of this trial's matrix other than closed ones (P ≤ 1e-6, closed links have 1/CBIG).  There its head is
     held only by 1e-8 couplings, lagging them would leave it far from EPANET's, so the period is solved with the
-    full pattern instead (fasteps: SINGULAR)."""
+    full pattern instead (fasteps: SINGULAR).
+
+    conn (int8, links + 1; -1 at first) keeps the connecting-link mask of the last check and, last, its answer:
+    the union-find only runs when the mask changed (a status change, mostly)."""
+    changed = False
+    for k in range(n1.size):
+        ck = 0 if skip[k] or not p[k] > 1.0e-6 else 1
+        if conn[k] != ck:
+            conn[k] = ck
+            changed = True
+    if not changed and conn[n1.size] >= 0:
+        return conn[n1.size] == 1
+    conn[n1.size] = 1
     parent = np.arange(nn)
     for k in range(n1.size):
         if skip[k] or not p[k] > 1.0e-6:
@@ -110,6 +122,7 @@ def _lag_pocket(nj, n1, n2, p, skip, lag, nn):
         k = lag[m]
         if not grounded[_find(parent, n1[k])] or not grounded[_find(parent, n2[k])]:
             return True
+    conn[n1.size] = 0
     return False
 
 
@@ -122,7 +135,7 @@ def trial_nb(
     # factorisation
     ap, ai, lp, rp, rj, rpos, li, lx, d, yw, perm, xw,
     # state and work
-    h, q, status, setting, e, dem, dfull, node_demand, p, y, skip, data, f, xflow, lag, relax, fast_pow,
+    h, q, status, setting, e, dem, dfull, node_demand, p, y, skip, data, f, xflow, lag, conn, relax, fast_pow,
 ):
     """Linearise, assemble, factorise, solve and update flows once.  Returns (relerr numerator, denominator,
     max |dq|, bad row or -1).  fast_pow: pipe head losses through fastkernel.pow_pos (see there).
@@ -139,7 +152,7 @@ def trial_nb(
         valve_coeffs_nb(valves, ltype, km, diam, cx, cy, cn, q, status, setting, p, y)
     for m in range(ctrl.size):
         skip[ctrl[m]] = setting[ctrl[m]] != MISSING
-    if lag.size and _lag_pocket(nj, n1, n2, p, skip, lag, h.size):
+    if lag.size and _lag_pocket(nj, n1, n2, p, skip, lag, h.size, conn):
         return 0.0, 1.0, 0.0, -2
     data[:] = 0.0
     f[:] = 0.0
@@ -277,7 +290,7 @@ def hydsolve_nb(
     pumps, ptype, ph0, pr, pn, pcurve, cx, cy, cn, valves, ctrl, is_hp,
     emitters, em_ke, qexp, backflow, pda, pmin, preq, pexp,
     ap, ai, lp, rp, rj, rpos, li, lx, d, yw, perm, xw,
-    h, q, status, setting, e, dem, dfull, node_demand, p, y, skip, data, f, xflow, lag,
+    h, q, status, setting, e, dem, dfull, node_demand, p, y, skip, data, f, xflow, lag, conn,
     prv_psv, status_links, pump_of_link, pump_hmax, pump_is_hp, tank_of_node, v, tank_vmin, tank_vmax,
     tank_overflow, trials, extra, check_freq, max_check, damp_limit, fast_pow, acc, hacc,
 ):
@@ -294,7 +307,7 @@ def hydsolve_nb(
             pumps, ptype, ph0, pr, pn, pcurve, cx, cy, cn, valves, ctrl, is_hp,
             emitters, em_ke, qexp, backflow, pda, pmin, preq, pexp,
             ap, ai, lp, rp, rj, rpos, li, lx, d, yw, perm, xw,
-            h, q, status, setting, e, dem, dfull, node_demand, p, y, skip, data, f, xflow, lag, relax, fast_pow)
+            h, q, status, setting, e, dem, dfull, node_demand, p, y, skip, data, f, xflow, lag, conn, relax, fast_pow)
         if bad == -2:  # a lagged link in a pocket: no bad row, but the caller must use the full pattern
             return it, relerr, nj
         if bad >= 0:

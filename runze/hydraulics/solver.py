@@ -46,6 +46,7 @@ PDA_QTOL = 0.0001  # cfs, EPANET's PDA demand convergence tolerance
 # flow of ~1e-13 cfs is rounding noise that differs between any two factorisations (ky10's pump ~@Pump-11).
 RQNOISE = 1.0e-9
 _NO_LINKS = np.zeros(0, np.int64)
+_NO_CONN = np.zeros(1, np.int8)
 
 
 @dataclass
@@ -306,7 +307,7 @@ class Kernel:
             c.emit_backflow, c.pda, c.pmin, c.preq, c.pexp,
             sym.ap, sym.ai, sym.lp, sym.rp, sym.rj, sym.rpos, sym.li, sym.lx, sym.d, sym.y, sym.perm, sym.x,
             st.H, st.Q, st.status, st.setting, st.E, st.D, st.Dfull, st.node_demand, self.P, self.Y, self.skip,
-            self._data, self._f, self._xflow, _NO_LINKS, relax, self.fast_pow)
+            self._data, self._f, self._xflow, _NO_LINKS, _NO_CONN, relax, self.fast_pow)
         if bad >= 0:
             raise SingularMatrix(f"non-positive pivot at junction row {bad}", np.array([bad]))
         self.max_dq = dqmax
@@ -467,10 +468,11 @@ class Kernel:
         lag = self.lagged_pattern(st.status) if lagged else None
         if getattr(self, "_fused_state", None) is not st or self._fused_lagged is not lag:
             if lag is None:
-                links, sym, slot, diag_slot, skip, data = (_NO_LINKS, self.factor._sym, self.slot,
-                                                           self.pattern.diag_slot, self.skip, self._data)
+                links, sym, slot, diag_slot, skip, data, conn = (_NO_LINKS, self.factor._sym, self.slot,
+                                                                 self.pattern.diag_slot, self.skip, self._data,
+                                                                 _NO_CONN)
             else:
-                links, sym, slot, diag_slot, skip, data = lag
+                links, sym, slot, diag_slot, skip, data, conn = lag
             r = self.rules
             self._fused_args = (
                 c.nj, c.n1, c.n2, c.ltype, c.resist, c.km, c.diam, c.elev, c.hexp, c.pipes.size, slot,
@@ -479,7 +481,7 @@ class Kernel:
                 c.emit_backflow, c.pda, c.pmin, c.preq, c.pexp,
                 sym.ap, sym.ai, sym.lp, sym.rp, sym.rj, sym.rpos, sym.li, sym.lx, sym.d, sym.y, sym.perm, sym.x,
                 st.H, st.Q, st.status, st.setting, st.E, st.D, st.Dfull, st.node_demand, self.P, self.Y, skip,
-                data, self._f, self._xflow, links,
+                data, self._f, self._xflow, links, conn,
                 r.prv_psv, r.status_links, r.pump_of_link, r.pump_hmax, r.pump_is_hp, r.tank_of_node, st.V,
                 c.tank_vmin, c.tank_vmax, c.tank_overflow, c.trials, c.extra_iter, c.check_freq, c.max_check,
                 c.damp_limit, self.fast_pow)
@@ -488,7 +490,8 @@ class Kernel:
         return self._fused_args
 
     def lagged_pattern(self, status: np.ndarray) -> tuple | None:
-        """(links, symbolic LDLᵀ, link slots, diagonal slots, skip mask, data array) of the junction matrix
+        """(links, symbolic LDLᵀ, link slots, diagonal slots, skip mask, data array, pocket-check state: see
+        fastloop._lag_pocket) of the junction matrix
         without the pipes between two junctions that are closed in `status` (the run's start) and named by no
         simple control (None when there are none).  In a run without rule-based controls nothing opens them
         (status rules only touch CVs, pumps, FCVs and tank links), and their P is 1/CBIG: EPANET keeps that 1e-8 coupling in the
@@ -511,7 +514,7 @@ class Kernel:
                 skip = np.zeros(c.nl, bool)
                 skip[links] = True
                 self._lagged = (links, sym, fastkernel.link_slots(c.nl, pat.jj_links, pat.off_slot),
-                                pat.diag_slot, skip, np.zeros(pat.nnz))
+                                pat.diag_slot, skip, np.zeros(pat.nnz), np.full(c.nl + 1, -1, np.int8))
         return self._lagged or None
 
     def _hydsolve_fused(self, st: HydState, acc: float) -> SolveInfo:
