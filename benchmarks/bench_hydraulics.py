@@ -94,13 +94,7 @@ def time_runze_opened(net, runs: int) -> list[float]:
     for _ in range(runs):
         clear_order_cache()
         t = CLOCK()
-        controls = rh.SimpleControls(net, c)
-        rules = None
-        if net.rules:
-            from runze.hydraulics.rules import RuleSet
-
-            rules = RuleSet(net, c)
-        kernel = rh.Kernel(c, controls)
+        kernel, controls, rules = rh.set_up_solver(net, c)
         rh.build_results(c, rh.Simulation(c, kernel, controls, rules).run())
         out.append(CLOCK() - t)
     return out

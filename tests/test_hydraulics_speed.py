@@ -116,8 +116,16 @@ def test_minimum_degree_widens_its_rows_or_gives_up_on_dense_graphs():
     a, b = np.triu_indices(n, 1)
     order = minimum_degree_order(n, a, b)
     assert order is not None and np.array_equal(np.sort(order), np.arange(n))
+
+def test_fill_reducing_order_falls_back_to_superlu_when_minimum_degree_gives_up(monkeypatch):
     n = 1500  # a star: node 0 has 1,499 neighbours, wider than the widest row tried (1,024)
-    assert minimum_degree_order(n, np.zeros(n - 1, np.int64), np.arange(1, n)) is None
-    # ... and fill_reducing_order falls back to SuperLU's MMD
+    rows, cols = np.zeros(n - 1, np.int64), np.arange(1, n)
+    assert minimum_degree_order(n, rows, cols) is None
+    calls = []
+    real = ldl._mmd_order
+    monkeypatch.setattr(ldl, "_mmd_order", lambda *a: calls.append(1) or real(*a))
+    ldl.clear_order_cache()
+    star = ldl.fill_reducing_order(n, rows, cols)
+    assert calls and np.array_equal(np.sort(star), np.arange(n))
     star = ldl.fill_reducing_order(n, np.zeros(n - 1, np.int64), np.arange(1, n))
     assert np.array_equal(np.sort(star), np.arange(n))

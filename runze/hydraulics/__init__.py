@@ -36,6 +36,13 @@ def prepare(net: Network, duration: float | None = None, pda: bool | None = None
             backend: str | None = None, fast: bool | None = None) -> tuple[Compiled, Kernel, SimpleControls, object]:
     """Compile a network and build everything reusable across runs: (compiled, kernel, controls, rules)."""
     c = compile_network(net, duration=duration, pda=pda)
+    kernel, controls, rules = set_up_solver(net, c, backend=backend, fast=fast)
+    return c, kernel, controls, rules
+
+
+def set_up_solver(net: Network, c: Compiled, backend: str | None = None,
+                  fast: bool | None = None) -> tuple[Kernel, SimpleControls, object]:
+    """What `prepare` builds on a compiled network: (kernel, controls, rules) — EPANET's openH part."""
     controls = SimpleControls(net, c)
     rules = None
     if net.rules:
@@ -46,7 +53,7 @@ def prepare(net: Network, duration: float | None = None, pda: bool | None = None
         else:
             rules = RuleSet(net, c)
     kernel = Kernel(c, controls, backend=backend, fast=fast)
-    return c, kernel, controls, rules
+    return kernel, controls, rules
 
 
 def simulate(network_or_path: Network | str | Path, duration: float | None = None, pda: bool = False,
@@ -69,7 +76,7 @@ def simulate(network_or_path: Network | str | Path, duration: float | None = Non
 __all__ = [
     "Compiled", "CompileError", "HydState", "HydWarning", "Kernel", "Results", "Simulation", "SimpleControls",
     "SolveInfo", "build_results", "compile_network", "initial_state", "load_network", "prepare", "set_demands",
-    "simulate", "solve_batch", "Scenario", "BatchResults",
+    "set_up_solver", "simulate", "solve_batch", "Scenario", "BatchResults",
 ]
 
 from runze.hydraulics.batch import BatchResults, Scenario, solve_batch  # noqa: E402  (batch mode, issue 3)

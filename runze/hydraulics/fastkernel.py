@@ -20,6 +20,25 @@ CLOSED = 2
 
 
 @_njit
+def _power_pipe(qs, rk, mk, n, qn1):
+    """1/h'(q) and h(q)/h'(q) of one open power-law pipe; qn1 = |q| ** (n - 1) (0 at q = 0).  EPANET's low-flow
+    rule: below RQTOL the gradient is held and the head loss is linear."""
+    q = abs(qs)
+    hgrad = n * rk * qn1
+    if hgrad < RQTOL:
+        hgrad = RQTOL / n
+        hloss = hgrad * q
+    else:
+        hloss = hgrad * q / n
+    if mk > 0.0:
+        hloss += mk * q * q
+        hgrad += 2.0 * mk * q
+    if qs < 0.0:
+        hloss = -hloss
+    return 1.0 / hgrad, hloss / hgrad
+
+
+@_njit
 def pipe_coeffs_power(q_signed, status, r, km, n, p, y):
     """Hazen-Williams / Chezy-Manning pipes (head loss r·|q|^n + km·q²), EPANET's low-flow rule."""
     for k in range(q_signed.size):
@@ -29,20 +48,7 @@ def pipe_coeffs_power(q_signed, status, r, km, n, p, y):
             y[k] = qs
             continue
         q = abs(qs)
-        hgrad = n * r[k] * q ** (n - 1.0) if q > 0.0 else 0.0
-        if hgrad < RQTOL:
-            hgrad = RQTOL / n
-            hloss = hgrad * q
-        else:
-            hloss = hgrad * q / n
-        m = km[k]
-        if m > 0.0:
-            hloss += m * q * q
-            hgrad += 2.0 * m * q
-        if qs < 0.0:
-            hloss = -hloss
-        p[k] = 1.0 / hgrad
-        y[k] = hloss / hgrad
+        p[k], y[k] = _power_pipe(qs, r[k], km[k], n, q ** (n - 1.0) if q > 0.0 else 0.0)
 
 
 # Default (Kernel.fast_pow; RUNZE_FAST_POW=0 turns it off): q ** (n - 1) for every pipe and trial through
@@ -128,22 +134,10 @@ def pipe_coeffs_fastpow(q_signed, status, r, km, n, p, y):
             continue
         q = abs(qs)
         if POW_LO < q < POW_HI:
-            hgrad = n * r[k] * w[k]
+            qn1 = w[k]
         else:
-            hgrad = n * r[k] * q ** (n - 1.0) if q > 0.0 else 0.0
-        if hgrad < RQTOL:
-            hgrad = RQTOL / n
-            hloss = hgrad * q
-        else:
-            hloss = hgrad * q / n
-        m = km[k]
-        if m > 0.0:
-            hloss += m * q * q
-            hgrad += 2.0 * m * q
-        if qs < 0.0:
-            hloss = -hloss
-        p[k] = 1.0 / hgrad
-        y[k] = hloss / hgrad
+            qn1 = q ** (n - 1.0) if q > 0.0 else 0.0
+        p[k], y[k] = _power_pipe(qs, r[k], km[k], n, qn1)
 
 
 @_njit

@@ -181,26 +181,33 @@ def create_access_token(user: User, settings: Settings, *, now: datetime | None 
     return jwt.encode(claims, settings.secret_key, algorithm=settings.jwt_algorithm)
 
 
-def user_from_token(session: Session, token: str, settings: Settings) -> User:
-    """The active user a token names.  The role is read from the database, so a role change applies at once."""
+def _verified_claims(token: str, settings: Settings) -> dict[str, Any]:
     try:
         claims = jwt.decode(token, settings.secret_key, algorithms=[settings.jwt_algorithm])
-        user_id = int(claims["sub"])
+        int(claims["sub"])
     except (jwt.PyJWTError, KeyError, ValueError) as exc:
         raise AuthenticationFailed(
             "invalid or expired token", message_zh="令牌无效或已过期", details={"reason": str(exc)}
         ) from exc
-    user = session.get(User, user_id)
+    return claims
+
+
+def _active_user(session: Session, claims: dict[str, Any]) -> User:
+    user = session.get(User, int(claims["sub"]))
     if user is None or not user.is_active:
         raise AuthenticationFailed("the token's user no longer exists or is disabled", message_zh="用户不存在或已停用")
     return user
 
 
+def user_from_token(session: Session, token: str, settings: Settings) -> User:
+    """The active user a token names.  The role is read from the database, so a role change applies at once."""
+    return _active_user(session, _verified_claims(token, settings))
+
+
 def actor_from_token(session: Session, token: str, settings: Settings) -> tuple[Actor, float]:
     """The actor a token names and the token's expiry (epoch seconds), read from the database."""
-    user = user_from_token(session, token, settings)
-    claims = jwt.decode(token, options={"verify_signature": False})  # verified just above
-    return actor_of(user), float(claims.get("exp", 0))
+    claims = _verified_claims(token, settings)
+    return actor_of(_active_user(session, claims)), float(claims.get("exp", 0))
 
 
 # ---- the actor cache of the web service -----------------------------------------------------------------
