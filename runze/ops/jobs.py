@@ -34,6 +34,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, defer
 
+from runze.i18n import bilingual, t
 from runze.ops._tx import unit_of_work
 from runze.ops.database import Database
 from runze.ops.errors import Conflict
@@ -47,11 +48,7 @@ FINAL = ("done", "failed")
 STALE_AFTER = timedelta(minutes=10)
 HEARTBEAT_S = 30.0  # well inside STALE_AFTER: a live job can miss several beats (a busy database) and survive
 PROGRESS_EVERY_S = 0.5
-QUEUED_MESSAGE = "排队 queued"
-STALE_ERROR = (
-    "计算该任务的服务进程已停止（超过 {minutes} 分钟无进度），请重新提交",
-    "the worker computing this job stopped (no progress for over {minutes} minutes): start it again",
-)
+QUEUED_MESSAGE = bilingual("job.queued", sep=" ")
 
 
 class Busy(Conflict):
@@ -63,9 +60,7 @@ def worker_name() -> str:
 
 
 def _stale_error() -> str:
-    minutes = round(STALE_AFTER.total_seconds() / 60)
-    zh, en = STALE_ERROR
-    return f"{zh.format(minutes=minutes)} / {en.format(minutes=minutes)}"
+    return bilingual("job.stale", minutes=round(STALE_AFTER.total_seconds() / 60))
 
 
 def to_dict(job: AnalysisJob, *, with_result: bool = True) -> dict[str, Any]:
@@ -126,7 +121,7 @@ def create_job(session: Session, kind: str, *, created_by: str, request: dict[st
         session.rollback()
         if not exclusive:
             raise
-        raise Busy(f"a {kind} job is already queued or running", message_zh="已有同类任务在运行",
+        raise Busy(t("job.busy", "en", kind=kind), message_zh=t("job.busy", "zh", kind=kind),
                    details={"kind": kind}) from exc
     return to_dict(job, with_result=False)
 

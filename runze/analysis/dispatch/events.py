@@ -24,18 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from runze.i18n import LANGUAGES, bilingual, both
 from runze.network.model import Network, Valve
-
-MESSAGES = {
-    "no_plants": {"zh": "管网附属数据中没有水厂清单 (sidecar 'plants')",
-                  "en": "the network's sidecar lists no plants ('plants')"},
-    "unknown_plant": {"zh": "未知水厂", "en": "unknown plant"},
-    "bad_capacity": {"zh": "产能比例须在 0 到 1 之间", "en": "capacity fraction must be between 0 and 1"},
-    "unknown_link": {"zh": "未知管段", "en": "unknown link"},
-    "unknown_station": {"zh": "未知泵站", "en": "unknown pump station"},
-    "unknown_source": {"zh": "未知水源", "en": "unknown source"},
-    "bad_factor": {"zh": "需水倍数须在 0 到 3 之间", "en": "demand factor must be between 0 and 3"},
-}
 
 LEAKAGE_CATEGORY = "leakage"
 
@@ -44,14 +34,9 @@ class EventError(ValueError):
     """A request that cannot be modelled (unknown element, value out of range): the CLI exits with code 2."""
 
 
-def _msg(key: str, detail: str = "") -> str:
-    m = MESSAGES[key]
-    return f"{m['zh']} / {m['en']}" + (f": {detail}" if detail else "")
-
-
 def plants_of(network: Network) -> list[dict[str, Any]]:
     if not network.utility.plants:
-        raise EventError(_msg("no_plants"))
+        raise EventError(bilingual("dispatch.no_plants"))
     return network.utility.plants
 
 
@@ -65,7 +50,7 @@ def resolve_plant(network: Network, plant: str | int) -> dict[str, Any]:
     if key.isdigit() and 1 <= int(key) <= len(plants):
         return plants[int(key) - 1]
     known = ", ".join(f"{p['id']} ({i})" for i, p in enumerate(plants, start=1))
-    raise EventError(_msg("unknown_plant", f"{plant!r}; known: {known}"))
+    raise EventError(bilingual("dispatch.unknown_plant", plant=plant, known=known))
 
 
 def boosters_of(network: Network) -> list[dict[str, Any]]:
@@ -95,12 +80,19 @@ class Event:
     stations_out: list[str] = field(default_factory=list)
     sources_lost: list[str] = field(default_factory=list)
     demand_factor: float = 1.0
-    label: str = ""
+    label: str = ""  # both languages in one line, "zh / en"
+    labels: dict[str, str] = field(default_factory=dict)  # the label in each language
+
+    def name(self, labels: dict[str, str]) -> None:
+        """Set the label in every language (and `label`, the one-line form)."""
+        self.labels = dict(labels)
+        self.label = " / ".join(labels[lang] for lang in LANGUAGES)
 
     def describe(self) -> dict[str, Any]:
         return {"capacity": dict(self.capacity), "mains_out": list(self.mains_out),
                 "stations_out": list(self.stations_out), "sources_lost": list(self.sources_lost),
-                "demand_factor": self.demand_factor, "label": self.label}
+                "demand_factor": self.demand_factor, "label": self.label,
+                "labels": dict(self.labels)}
 
     @property
     def is_empty(self) -> bool:
@@ -113,21 +105,23 @@ def build_event(network: Network, plant: str | int | None = None, capacity: floa
                 sources: list[str] | None = None, demand_factor: float = 1.0) -> Event:
     """Check a request against the network and return the `Event` (EventError when impossible)."""
     ev = Event(demand_factor=float(demand_factor))
-    labels = []
+    labels: list[dict[str, str]] = []
     if plant is not None:
         p = resolve_plant(network, plant)
         frac = 0.0 if capacity is None else float(capacity)
         if not (0.0 <= frac <= 1.0) or frac != frac:
-            raise EventError(_msg("bad_capacity", f"{capacity}"))
+            raise EventError(bilingual("dispatch.bad_capacity", capacity=capacity))
         ev.capacity[p["id"]] = frac
-        labels.append(f"{p.get('name', p['id'])} {p['id']} " + ("停产 out" if frac == 0 else f"{frac:.0%}"))
+        name = p.get("name", p["id"])
+        labels.append(both("dispatch.label.plant_out", name=name, id=p["id"]) if frac == 0 else
+                      both("dispatch.label.plant_capacity", name=name, id=p["id"], fraction=frac))
     elif capacity is not None:
-        raise EventError(_msg("unknown_plant", "--capacity needs --plant"))
+        raise EventError(bilingual("dispatch.capacity_needs_plant"))
     for link in mains or []:
         if not network.has_link(link):
-            raise EventError(_msg("unknown_link", repr(link)))
+            raise EventError(bilingual("dispatch.unknown_link", link=link))
         ev.mains_out.append(link)
-        labels.append(f"{link} 停用 out")
+        labels.append(both("dispatch.label.main_out", link=link))
     known_stations = stations_of(network)
     for st in stations or []:
         sid = st
@@ -135,23 +129,25 @@ def build_event(network: Network, plant: str | int | None = None, capacity: floa
             try:
                 sid = resolve_plant(network, st)["id"]
             except EventError:
-                raise EventError(_msg("unknown_station", f"{st!r}; known: {', '.join(known_stations)}")) from None
+                raise EventError(bilingual("dispatch.unknown_station", station=st,
+                                                 known=", ".join(known_stations))) from None
         ev.stations_out.append(sid)
-        labels.append(f"{known_stations[sid]['name']} {sid} 泵站停运 station out")
+        labels.append(both("dispatch.label.station_out", name=known_stations[sid]["name"], id=sid))
     for src in sources or []:
         hit = [p for p in plants_of(network) if src in (p.get("raw_water"), p.get("source"))]
         if not hit:
             names = sorted({str(p.get("raw_water")) for p in plants_of(network)})
-            raise EventError(_msg("unknown_source", f"{src!r}; known: {', '.join(names)}"))
+            raise EventError(bilingual("dispatch.unknown_source", source=src, known=", ".join(names)))
         ev.sources_lost.append(src)
         for p in hit:
             ev.capacity[p["id"]] = 0.0
-        labels.append(f"水源 {src} 失去 source lost")
+        labels.append(both("dispatch.label.source_lost", source=src))
     if not (0.0 < ev.demand_factor <= 3.0):
-        raise EventError(_msg("bad_factor", f"{demand_factor}"))
+        raise EventError(bilingual("dispatch.bad_factor", factor=demand_factor))
     if ev.demand_factor != 1.0:
-        labels.append(f"需水 ×{ev.demand_factor:g} demand")
-    ev.label = "; ".join(labels) or "正常运行 normal operation"
+        labels.append(both("dispatch.label.demand_factor", factor=ev.demand_factor))
+    ev.name({lang: "; ".join(part[lang] for part in labels) for lang in LANGUAGES} if labels
+            else both("dispatch.label.normal"))
     return ev
 
 

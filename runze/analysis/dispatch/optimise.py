@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from runze.analysis.dispatch.whatif import Plan, WhatIf, clock_label
+from runze.i18n import bilingual
 
 SPEEDS = (0.8, 0.9, 1.0, 1.1, 1.2)
 W_CUSTOMER_HOUR = 0.05
@@ -114,7 +115,8 @@ class Optimiser:
         self.log.history.append(value)
         frac = min(1.0, max(self.log.evaluations / self.max_evals,
                             (time.perf_counter() - self._t0) / self.time_budget_s))
-        self.progress(f"方案搜索 search: {self.log.evaluations} runs, best {min(self.log.history):.0f}", frac)
+        self.progress(bilingual("dispatch.progress.search", sep=" ", runs=self.log.evaluations,
+                                best=min(self.log.history)), frac)
         return value
 
     def _moves(self, plan: Plan, blocks: list[int]) -> list[Plan]:
@@ -192,7 +194,7 @@ def plan_actions(whatif: WhatIf, plan: Plan) -> list[dict[str, Any]]:
     actions: list[dict[str, Any]] = []
     for v in plan.valves_open:
         actions.append({"time": clock_label(clock0), "hour": 0, "element": v, "kind": "valve",
-                        "setting": "OPEN", "text": f"开启分区边界阀 {v} / open DMA boundary valve {v}"})
+                        "setting": "OPEN", "text": bilingual("dispatch.action.open_valve", valve=v)})
     prev: dict[str, dict[str, Any]] = {s: {"standby": False, "speed": 1.0} for s in whatif.stations}
     for (h0, _h1), block in zip(plan.blocks, plan.stations, strict=True):
         for s, cur in block.items():
@@ -202,14 +204,14 @@ def plan_actions(whatif: WhatIf, plan: Plan) -> list[dict[str, Any]]:
                     on = bool(cur.get("standby"))
                     actions.append({"time": clock_label(clock0 + h0 * 3600), "hour": h0, "element": u,
                                     "kind": "pump", "setting": "ON" if on else "OFF",
-                                    "text": f"{st['name']} 备用泵 {u} {'开' if on else '停'} / standby pump "
-                                            f"{u} {'on' if on else 'off'}"})
+                                    "text": bilingual("dispatch.action.standby_on" if on else "dispatch.action.standby_off",
+                                                      station=st["name"], pump=u)})
             if st["kind"] == "plant" and round(cur.get("speed", 1.0), 2) != round(prev[s].get("speed", 1.0), 2):
                 running = [u for u in st["pumps"] if u not in st["standby"]
                            or cur.get("standby")]
                 actions.append({"time": clock_label(clock0 + h0 * 3600), "hour": h0, "element": ",".join(running),
                                 "kind": "speed", "setting": round(float(cur["speed"]), 2),
-                                "text": f"{st['name']} 送水泵转速 {cur['speed']:.0%} / pump speed {cur['speed']:.0%}"})
+                                "text": bilingual("dispatch.action.pump_speed", station=st["name"], speed=cur["speed"])})
             prev[s] = dict(cur)
     actions.sort(key=lambda a: a["hour"])
     return actions

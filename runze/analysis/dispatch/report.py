@@ -19,23 +19,18 @@ from typing import Any
 
 import numpy as np
 
+from runze.i18n import MESSAGES, bilingual
 from runze.network.model import Network
 
-CATEGORY_NAMES = {"residential": "居民 residential", "commercial": "商业 commercial",
-                  "industrial": "工业 industrial", "institutional": "机关单位 institutional",
-                  "hospital": "医院 hospital", "school": "学校 school"}
-TEXT = {
-    "title": "应急调度分析 Emergency dispatch",
-    "event": "事件 Event", "window": "时段 Window", "verdict": "结论 Verdict",
-    "summary": "对比 Comparison (全时段水力模拟校核 verified by full simulation)",
-    "normal": "正常运行 normal", "no_action": "无措施 no action", "plan": "调度方案 plan",
-    "unmet": "缺水量 unmet demand (m³)", "cust_h": "低压户时 customer-hours < 14 m",
-    "dry_h": "停水户时 customer-hours < 3 m", "min_p": "最低压力 min pressure (m)",
-    "actions": "调度指令 Actions", "hourly": "逐时 Hour by hour", "tanks": "水池 Tanks",
-    "plants": "水厂出水 Plant output", "sources": "水源构成 Source shares by DMA/zone",
-    "critical": "重点用户 Critical users", "balance": "产能平衡 Capacity balance", "notes": "说明 Notes",
-    "no_actions": "无需操作 no action needed",
-}
+
+def _l(key: str, **kw: object) -> str:
+    """A label of the page, Chinese then English ("调度方案 plan"), from the message catalogue."""
+    return bilingual(f"dispatch.report.{key}", sep=" ", **kw)
+
+
+def _category(category: str) -> str:
+    key = f"dispatch.category.{category}"
+    return bilingual(key, sep=" ") if key in MESSAGES else category
 
 
 def write_json(result: dict[str, Any], path: str | Path) -> None:
@@ -143,67 +138,75 @@ def render_html(result: dict[str, Any], network: Network) -> str:
     figs = _figures(result, network)
     na, pl, nm = result["no_action"], result["plan"], result["normal"]
     e = html.escape
-    parts = [f"<h1>{TEXT['title']}</h1>",
-             f"<p><b>{TEXT['event']}:</b> {e(result['event']['label'])} &nbsp; <b>{TEXT['window']}:</b> "
+    # the pressures the page's headers name (the what-if's own, 14 m and 3 m by default)
+    lim = {"service_m": result["window"].get("service_pressure_m", 14.0),
+           "no_water_m": result["window"].get("no_water_m", 3.0)}
+    svc = {"service_m": lim["service_m"]}
+    parts = [f"<h1>{_l('title')}</h1>",
+             f"<p><b>{_l('event')}:</b> {e(result['event']['label'])} &nbsp; <b>{_l('window')}:</b> "
              f"{e(result['window']['start'])} + {result['window']['hours']} h "
              f"({e(str(result['window']['state']))})</p>",
-             (f"<p><b>情景 Scenario:</b> {e(result['scenario'].get('zh', result['scenario']['kind']))}<br>"
+             (f"<p><b>{_l('scenario')}:</b> {e(result['scenario'].get('zh', result['scenario']['kind']))}<br>"
               f"{e(result['scenario'].get('en', ''))}</p>" if result.get("scenario") else ""),
-             f"<p class='verdict'><b>{TEXT['verdict']}:</b> {e(result['verdict']['zh'])}<br>"
-             f"{e(result['verdict']['en'])}</p>", f"<h2>{TEXT['summary']}</h2>"]
-    rows = [[TEXT[k], m["unmet_demand_m3"], m["customer_hours_below_service"], m["customer_hours_no_water"],
+             f"<p class='verdict'><b>{_l('verdict')}:</b> {e(result['verdict']['zh'])}<br>"
+             f"{e(result['verdict']['en'])}</p>", f"<h2>{_l('summary')}</h2>"]
+    rows = [[_l(k), m["unmet_demand_m3"], m["customer_hours_below_service"], m["customer_hours_no_water"],
              m["min_pressure_m"]] for k, m in (("normal", nm), ("no_action", na), ("plan", pl))]
     chk = result.get("epanet_check") or {}
     for k in ("no_action", "plan"):
         if k in chk:
             m = chk[k]
-            rows.append([f"{TEXT[k]} (EPANET 2.3 复核 check)", m["unmet_demand_m3"], m["customer_hours_below_service"],
+            rows.append([_l("epanet_check", row=_l(k)), m["unmet_demand_m3"], m["customer_hours_below_service"],
                          m["customer_hours_no_water"], m["min_pressure_m"]])
-    parts.append(_table(["", TEXT["unmet"], TEXT["cust_h"], TEXT["dry_h"], TEXT["min_p"]], rows))
-    parts.append(f"<h2>{TEXT['actions']}</h2>")
+    parts.append(_table(["", _l("unmet"), _l("cust_h", **svc), _l("dry_h", no_water_m=lim["no_water_m"]),
+                         _l("min_p")], rows))
+    parts.append(f"<h2>{_l('actions')}</h2>")
     acts = pl.get("actions", [])
-    parts.append(_table(["时间 time", "设备 element", "设定 setting", "说明 action"],
+    parts.append(_table([_l("col.time"), _l("col.element"), _l("col.setting"), _l("col.action")],
                         [[a["time"], a["element"], a["setting"], a["text"]] for a in acts])
-                 if acts else f"<p>{TEXT['no_actions']}</p>")
+                 if acts else f"<p>{_l('no_actions')}</p>")
     if "search" in pl:
         s = pl["search"]
-        parts.append(f"<p class='small'>搜索 search: {s['evaluations']} 次水力计算 runs, {s['seconds']} s, "
-                     f"{e(s['stopped'])}; 分段 blocks {e(str(s['blocks']))}</p>")
-    parts.append(f"<h2>{TEXT['hourly']}</h2>")
+        line = _l("search", runs=s["evaluations"], seconds=s["seconds"], stopped=s["stopped"], blocks=str(s["blocks"]))
+        parts.append(f"<p class='small'>{e(line)}</p>")
+    parts.append(f"<h2>{_l('hourly')}</h2>")
     parts += [f"<img src='{figs['timeline']}'>", f"<img src='{figs['tanks']}'>"]
     hr = [[a["clock"], a["required_m3"], a["unmet_m3"], b["unmet_m3"], a["nodes_below_service"],
            b["nodes_below_service"], a["customers_below_service"], b["customers_below_service"],
            a["customers_no_water"], b["customers_no_water"], ", ".join(a["critical_below_service"][:4])]
           for a, b in zip(na["hourly"], pl["hourly"], strict=True)]
-    parts.append(_table(["时刻 clock", "需水 required m³", "缺水 unmet (无措施 no action)", "缺水 unmet (方案 plan)",
-                         "低压节点 nodes<14 (no action)", "(plan)", "低压户 customers<14 (no action)", "(plan)",
-                         "停水户 customers<3 (no action)", "(plan)", "重点用户低压 critical <14 (no action)"], hr))
+    parts.append(_table([_l("col.clock"), _l("col.required"), _l("col.unmet_no_action"), _l("col.unmet_plan"),
+                         _l("col.nodes_low_no_action", **svc), _l("col.nodes_low_plan"),
+                         _l("col.customers_low_no_action", **svc), _l("col.customers_low_plan"),
+                         _l("col.customers_dry_no_action", no_water_m=lim["no_water_m"]), _l("col.customers_dry_plan"),
+                         _l("col.critical_low_no_action", **svc)], hr))
     cats = sorted({c for h in na["hourly"] for c in h["customers_below_service_by_category"]})
-    parts.append("<h3>按类别 by category (无措施 no action, customers below 14 m)</h3>")
-    parts.append(_table(["时刻 clock"] + [CATEGORY_NAMES.get(c, c) for c in cats],
+    parts.append(f"<h3>{_l('by_category', **svc)}</h3>")
+    parts.append(_table([_l("col.clock")] + [_category(c) for c in cats],
                         [[h["clock"]] + [h["customers_below_service_by_category"].get(c, 0) for c in cats]
                          for h in na["hourly"]]))
     if "map" in figs:
-        parts += ["<h2>受影响区域 Affected area</h2>", f"<img src='{figs['map']}'>"]
-    parts.append(f"<h2>{TEXT['tanks']}</h2>")
-    parts.append(_table(["水池 tank", "名称 name", "起始 start m", "最低 lowest m (无措施)", "放空时刻 empty at (无措施)",
-                         "至放空小时 hours to empty (无措施)", "最低 lowest m (方案)", "至放空 (方案)"],
+        parts += [f"<h2>{_l('area')}</h2>", f"<img src='{figs['map']}'>"]
+    parts.append(f"<h2>{_l('tanks')}</h2>")
+    parts.append(_table([_l("col.tank"), _l("col.name"), _l("col.start_level"), _l("col.lowest_no_action"),
+                         _l("col.empty_at_no_action"), _l("col.hours_to_empty_no_action"), _l("col.lowest_plan"),
+                         _l("col.hours_to_empty_plan")],
                         [[a["id"], a["name"], a["start_level_m"], a["lowest_level_m"], a.get("empty_at_clock", "—"),
                           a["hours_to_empty"], b["lowest_level_m"], b["hours_to_empty"]]
                          for a, b in zip(na["tanks"], pl["tanks"], strict=True)]))
-    parts.append(f"<h2>{TEXT['plants']}</h2>")
-    parts.append(_table(["水厂 plant", "名称", "能力 capacity m³/h", "事件上限 event cap m³/h",
-                         "平均出水 mean (无措施)", "最大 max (无措施)", "平均 mean (方案)", "最大 max (方案)"],
+    parts.append(f"<h2>{_l('plants')}</h2>")
+    parts.append(_table([_l("col.plant"), _l("col.name"), _l("col.capacity"), _l("col.event_cap"),
+                         _l("col.mean_no_action"), _l("col.max_no_action"), _l("col.mean_plan"), _l("col.max_plan")],
                         [[a["id"], a["name"], a["capacity_m3h"], a["event_cap_m3h"], a["mean_output_m3h"],
                           a["max_output_m3h"], b["mean_output_m3h"], b["max_output_m3h"]]
                          for a, b in zip(na["plants"], pl["plants"], strict=True)]))
-    parts.append(f"<h2>{TEXT['critical']}</h2>")
-    parts.append(_table(["用户 user", "类别 category", "节点 node", "最低压力 min p (无措施)", "低压小时 h<14 (无措施)",
-                         "最低压力 (方案)", "低压小时 (方案)"],
+    parts.append(f"<h2>{_l('critical')}</h2>")
+    parts.append(_table([_l("col.user"), _l("col.category"), _l("col.node"), _l("col.min_p_no_action"),
+                         _l("col.hours_low_no_action", **svc), _l("col.min_p_plan"), _l("col.hours_low_plan", **svc)],
                         [[a["name"], a.get("category"), a["node"], a["min_pressure_m"], a["hours_below_service"],
                           b["min_pressure_m"], b["hours_below_service"]]
                          for a, b in zip(na["critical_users"], pl["critical_users"], strict=True)]))
-    parts.append(f"<h2>{TEXT['sources']}</h2>")
+    parts.append(f"<h2>{_l('sources')}</h2>")
     src = result["sources"]
     labels = src["normal"]["labels"]
     zrows = []
@@ -216,23 +219,22 @@ def render_html(result: dict[str, Any], network: Network) -> str:
                                 if zz and (zz["shares"].get(lab) or 0) >= 0.005) + (" ★" if zz and zz["single_source"]
                                                                                     else ""))
         zrows.append(row)
-    parts.append("<p class='small'>★ 单一水厂供水 (> 95 %) single-plant dependent; storage = 事件开始前池中存水 "
-                 "water held in tanks at the start</p>")
-    parts.append(_table(["分区 DMA/zone", "名称 name", "正常 normal", "无措施 no action", "方案 plan"], zrows))
+    parts.append(f"<p class='small'>{e(_l('single_source'))}</p>")
+    parts.append(_table([_l("col.zone"), _l("col.name"), _l("normal"), _l("no_action"), _l("plan")], zrows))
     bal = result["capacity_balance"]
-    parts.append(f"<h2>{TEXT['balance']}</h2>")
-    parts.append(_table(["水厂可供 plant capacity m³", "可用调蓄 usable storage m³", "需水(含漏损) required m³",
-                         "高峰时需水 peak m³/h", "水厂能力 plants m³/h"],
+    parts.append(f"<h2>{_l('balance')}</h2>")
+    parts.append(_table([_l("col.plant_capacity"), _l("col.usable_storage"), _l("col.required_incl_leakage"),
+                         _l("col.peak"), _l("col.plants_m3h")],
                         [[bal["plant_capacity_m3"], bal["usable_storage_m3"], bal["required_m3"],
                           bal["peak_hour_demand_m3h"], bal["plant_capacity_m3h"]]]))
     notes = result.get("notes", []) + [f"solver: {', '.join(result.get('solver', []))}",
                                        f"timing: {json.dumps(result.get('timing', {}))}"]
-    parts.append(f"<h2>{TEXT['notes']}</h2><ul>" + "".join(f"<li>{e(str(n))}</li>" for n in notes) + "</ul>")
+    parts.append(f"<h2>{_l('notes')}</h2><ul>" + "".join(f"<li>{e(str(n))}</li>" for n in notes) + "</ul>")
     style = ("body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:20px;max-width:1300px}"
              "table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;"
              "text-align:right}th{background:#f2f2f2}td:first-child{text-align:left}img{max-width:100%}"
              ".verdict{background:#fff8e1;padding:8px;border-left:4px solid #f0ad4e}.small{color:#666;font-size:12px}")
-    return (f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>{TEXT['title']}</title>"
+    return (f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>{_l('title')}</title>"
             f"<style>{style}</style></head><body>{''.join(parts)}</body></html>")
 
 

@@ -20,12 +20,19 @@ from runze.analysis.dispatch.events import Event, EventError, build_event, resol
 from runze.analysis.dispatch.optimise import Optimiser, objective, plan_actions
 from runze.analysis.dispatch.trace import STORAGE, trace_run, zone_shares
 from runze.analysis.dispatch.whatif import Plan, WhatIf, clock_label
+from runze.i18n import LANGUAGES, bilingual, both
+from runze.i18n import t as _t  # `t` is a tank id in this module
 from runze.network.model import Network
 
 Progress = Callable[[str, float], None]
 HOT_DAY_FACTOR = 1.3
 SCENARIOS = ("commission-plant4", "maintenance", "hot-day")
 DEADLINE_RESERVE_S = 6.0  # verifying run + 3 traces + report, measured 2-4 s on the demo city
+
+
+def _step(key: str) -> str:
+    """A progress line of the analysis, "zh en" (shown as the job's message)."""
+    return bilingual(f"dispatch.progress.{key}", sep=" ")
 
 
 def _sources(w: WhatIf, run, spin_mix, normal: bool) -> dict[str, Any]:
@@ -74,16 +81,16 @@ def analyse(network: Network, event: Event, start_s: int, hours: int, *, optimis
     say = progress or (lambda _m, _f: None)
     t0 = time.perf_counter()
     timing: dict[str, float] = {}
-    say("当前状态 current state", 0.02)
+    say(_step("state"), 0.02)
     w = WhatIf(network, event, start_s, hours, solver=solver, levels=levels)
     spin_mix = None
     if w.spin_run is not None:
         spin_mix = trace_run(w.normal, w.spin_run).tank_mix
     timing["state_s"] = time.perf_counter() - t0
-    say("正常运行 normal operation", 0.06)
+    say(_step("normal"), 0.06)
     normal_run = w.run(normal=True)
     normal = w.metrics(normal_run, normal=True)
-    say("无措施 no action", 0.09)
+    say(_step("no_action"), 0.09)
     base_run = w.run(None)
     no_action = w.metrics(base_run)
     timing["runs_s"] = time.perf_counter() - t0 - timing["state_s"]
@@ -99,7 +106,7 @@ def analyse(network: Network, event: Event, start_s: int, hours: int, *, optimis
     else:
         plan = Plan.no_action(w.hours)
     timing["search_s"] = time.perf_counter() - t1
-    say("方案校核 verifying the plan", 0.87)
+    say(_step("verify"), 0.87)
     plan_run = w.run(plan)
     plan_m = w.metrics(plan_run)
     plan_m["actions"] = plan_actions(w, plan)
@@ -111,9 +118,9 @@ def analyse(network: Network, event: Event, start_s: int, hours: int, *, optimis
                                        for a, b in plan.blocks]}
     check = None
     if epanet_check and plan_m["solver"] != "epanet":
-        say("EPANET 2.3 复核 cross-check", 0.90)
+        say(_step("epanet_check"), 0.90)
         check = _epanet_check(w, plan)
-    say("水源追踪 source tracing", 0.92)
+    say(_step("tracing"), 0.92)
     sources = {"normal": _sources(w, normal_run, spin_mix, True),
                "no_action": _sources(w, base_run, spin_mix, False),
                "plan": _sources(w, plan_run, spin_mix, False)}
@@ -122,7 +129,7 @@ def analyse(network: Network, event: Event, start_s: int, hours: int, *, optimis
     if check and "plan" in check:
         verdict_row = with_check(verdict_row, check)
     timing["total_s"] = time.perf_counter() - t0
-    say("完成 done", 1.0)
+    say(_step("done"), 1.0)
     out = {
         "event": event.describe(),
         "window": {"start": clock_label(w.source.options.time.start_clocktime + start_s), "start_s": start_s,
@@ -162,14 +169,16 @@ def with_check(v: dict[str, Any], check: dict[str, Any]) -> dict[str, Any]:
     v = dict(v, epanet_unmet_cut=cu, epanet_customer_hours_cut=cc)
     if cu is None and cc is None:
         return v
-    pct = lambda x: "—" if x is None else f"{x:.0%}"  # noqa: E731
-    v["zh"] += (f" EPANET 2.3 复核：缺水 {na['unmet_demand_m3']:.0f} → {pl['unmet_demand_m3']:.0f} m³（减少 {pct(cu)}），"
-                f"低压户时 {na['customer_hours_below_service']:.0f} → {pl['customer_hours_below_service']:.0f}"
-                f"（减少 {pct(cc)}）。")
-    v["en"] += (f" EPANET 2.3 check: unmet {na['unmet_demand_m3']:.0f} → {pl['unmet_demand_m3']:.0f} m³ (−{pct(cu)}), "
-                f"customer-hours {na['customer_hours_below_service']:.0f} → {pl['customer_hours_below_service']:.0f} "
-                f"(−{pct(cc)}).")
+    extra = both("dispatch.verdict.epanet_check", unmet_before=na["unmet_demand_m3"],
+                 unmet_after=pl["unmet_demand_m3"], unmet_cut=_pct(cu), hours_before=na["customer_hours_below_service"],
+                 hours_after=pl["customer_hours_below_service"], hours_cut=_pct(cc))
+    for lang in LANGUAGES:
+        v[lang] += extra[lang]
     return v
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{x:.0%}"
 
 
 def _cut(before: float, after: float) -> float | None:
@@ -180,52 +189,28 @@ def verdict(no_action: dict[str, Any], plan: dict[str, Any], balance: dict[str, 
     u0, u1 = no_action["unmet_demand_m3"], plan["unmet_demand_m3"]
     c0, c1 = no_action["customer_hours_below_service"], plan["customer_hours_below_service"]
     v: dict[str, Any] = {"unmet_cut": _cut(u0, u1), "customer_hours_cut": _cut(c0, c1)}
+    figures = {"plants_m3": balance["plant_capacity_m3"], "storage_m3": balance["usable_storage_m3"],
+               "required_m3": balance["required_m3"], "peak_m3h": balance["peak_hour_demand_m3h"],
+               "plants_m3h": balance["plant_capacity_m3h"]}
     if u0 < 0.5 and c0 < 0.5:
-        v["zh"] = "无需调度：不采取措施时各节点压力均不低于服务压力，需水全部满足。"
-        v["en"] = "No re-dispatch needed: with no action every node stays at or above service pressure."
+        v.update(both("dispatch.verdict.no_deficit"))
         v["kind"] = "no_deficit"
     elif (v["unmet_cut"] or 0) >= 0.5 and (v["customer_hours_cut"] or 0) >= 0.5:
-        v["zh"] = (f"调度方案使缺水量减少 {v['unmet_cut']:.0%}，低压户时减少 {v['customer_hours_cut']:.0%}"
-                   "（全时段水力模拟校核）。")
-        v["en"] = (f"The plan cuts unmet demand by {v['unmet_cut']:.0%} and customer-hours below service by "
-                   f"{v['customer_hours_cut']:.0%} (verified by a full simulation).")
+        v.update(both("dispatch.verdict.plan_halves", unmet_cut=v["unmet_cut"], hours_cut=v["customer_hours_cut"]))
         v["kind"] = "plan_halves"
     elif not balance["enough_by_volume"]:
-        v["zh"] = (f"剩余产能不足：水厂可供 {balance['plant_capacity_m3']:.0f} m³ + 可用调蓄 "
-                   f"{balance['usable_storage_m3']:.0f} m³ < 时段需水(含漏损) {balance['required_m3']:.0f} m³；"
-                   f"高峰时需水 {balance['peak_hour_demand_m3h']:.0f} m³/h，水厂最多 {balance['plant_capacity_m3h']:.0f} m³/h。")
-        v["en"] = (f"Capacity left cannot do it: plants {balance['plant_capacity_m3']:.0f} m³ + usable storage "
-                   f"{balance['usable_storage_m3']:.0f} m³ < {balance['required_m3']:.0f} m³ required (incl. "
-                   f"leakage); peak hour {balance['peak_hour_demand_m3h']:.0f} m³/h against "
-                   f"{balance['plant_capacity_m3h']:.0f} m³/h of plants.")
+        v.update(both("dispatch.verdict.capacity_short", **figures))
         v["kind"] = "capacity_short"
     else:
         capped = [p["id"] for p in plan["plants"] if p["event_cap_m3h"] > 0
                   and p["max_output_m3h"] >= 0.98 * p["event_cap_m3h"]]
         spare = {p["id"]: round(p["event_cap_m3h"] - p["max_output_m3h"]) for p in plan["plants"]
                  if p["event_cap_m3h"] - p["max_output_m3h"] > 0.1 * max(p["event_cap_m3h"], 1.0)}
-        cut_u = "—" if v["unmet_cut"] is None else f"{v['unmet_cut']:.0%}"
-        cut_c = "—" if v["customer_hours_cut"] is None else f"{v['customer_hours_cut']:.0%}"
-        head_zh = f"方案使缺水量减少 {cut_u}、低压户时减少 {cut_c}，未达一半："
-        head_en = f"The plan cuts unmet demand by {cut_u} and customer-hours below service by {cut_c}, less than half: "
-        if not spare:
-            v["zh"] = head_zh + (f"剩余各水厂 ({', '.join(capped)}) 高峰时均已满负荷，共 {balance['plant_capacity_m3h']:.0f}"
-                                 f" m³/h，高峰需水 {balance['peak_hour_demand_m3h']:.0f} m³/h，调蓄 "
-                                 f"{balance['usable_storage_m3']:.0f} m³ 不足以补齐高峰缺口。")
-            v["en"] = head_en + (f"every remaining plant ({', '.join(capped)}) runs at capacity at the peak, "
-                                 f"{balance['plant_capacity_m3h']:.0f} m³/h against a peak of "
-                                 f"{balance['peak_hour_demand_m3h']:.0f} m³/h, and {balance['usable_storage_m3']:.0f}"
-                                 " m³ of usable storage cannot fill the gap.")
-            v["kind"] = "peak_capacity_short"
-            return v
-        v["zh"] = head_zh + (f"总量够用（水厂 {balance['plant_capacity_m3']:.0f} m³ + 调蓄 "
-                             f"{balance['usable_storage_m3']:.0f} m³ ≥ 需水 {balance['required_m3']:.0f} m³），但受输水"
-                             f"能力限制：{', '.join(capped) or '—'} 已达产能上限，其余水厂富余 {spare} m³/h 送不到缺水区。")
-        v["en"] = head_en + (f"the volume is there (plants {balance['plant_capacity_m3']:.0f} m³ + storage "
-                             f"{balance['usable_storage_m3']:.0f} m³ ≥ {balance['required_m3']:.0f} m³) but transfer "
-                             f"limits bind: {', '.join(capped) or '—'} at capacity while spare capacity {spare} m³/h "
-                             "cannot reach the area short of water through the mains.")
-        v["kind"] = "transfer_limited"
+        head = both("dispatch.verdict.less_than_half", unmet_cut=_pct(v["unmet_cut"]),
+                    hours_cut=_pct(v["customer_hours_cut"]))
+        v["kind"] = "transfer_limited" if spare else "peak_capacity_short"
+        body = both(f"dispatch.verdict.{v['kind']}", capped=", ".join(capped) or "—", spare=spare, **figures)
+        v.update({lang: head[lang] + body[lang] for lang in LANGUAGES})
     return v
 
 
@@ -233,32 +218,32 @@ def scenario(network: Network, kind: str, plant: str | None = None, start_s: int
              **kwargs: Any) -> dict[str, Any]:
     """Planning what-ifs: commission-plant4, maintenance (--plant), hot-day (+30 % demand)."""
     if kind not in SCENARIOS:
-        raise EventError(f"未知情景 / unknown scenario {kind!r}; known: {', '.join(SCENARIOS)}")
+        raise EventError(bilingual("dispatch.unknown_scenario", kind=kind, known=", ".join(SCENARIOS)))
     if kind == "commission-plant4":
         p4 = resolve_plant(network, plant or "4")
         event = build_event(network, plant=p4["id"], capacity=0.0)
-        event.label = f"{p4.get('name', p4['id'])} 投产前 before commissioning (out of service)"
+        event.name(both("dispatch.label.before_commissioning", name=p4.get("name", p4["id"])))
         res = analyse(network, event, start_s, hours, optimise=False, epanet_check=False, **kwargs)
         res["verdict"] = commission_verdict(res, p4)
         # before = the city without the plant ("no_action"), after = with it: commissioning is the "plan"
         after = dict(res["normal"])
         after["actions"] = [{"time": res["window"]["start"], "hour": 0, "element": p4["id"], "kind": "plant",
-                             "setting": "IN SERVICE", "text": f"{p4.get('name', p4['id'])}投产 / plant in service"}]
+                             "setting": "IN SERVICE",
+                             "text": bilingual("dispatch.action.plant_in_service", name=p4.get("name", p4["id"]))}]
         res["plan"] = after
         res["sources"]["plan"] = res["sources"]["normal"]
         res["scenario"] = {"kind": kind, "plant": p4["id"],
                            "before": "no_action (plant not in service)", "after": "normal (plant in service)",
-                           "zh": f"{p4.get('name')}投产前后对比：before = 未投产，after = 投产（正常运行）",
-                           "en": "before = plant not in service; after = plant in service (normal operation)"}
+                           **both("dispatch.scenario.commission", name=p4.get("name", p4["id"]))}
         return res
     if kind == "maintenance":
         if plant is None:
-            raise EventError("检修情景需要 --plant / maintenance needs --plant")
+            raise EventError(bilingual("dispatch.maintenance_needs_plant"))
         event = build_event(network, plant=plant, capacity=0.0)
-        event.label = f"{event.label} 检修 maintenance"
+        event.name({lang: _t("dispatch.label.maintenance", lang, label=event.labels[lang]) for lang in LANGUAGES})
     else:
         event = build_event(network, demand_factor=HOT_DAY_FACTOR)
-        event.label = f"高温日需水 +{HOT_DAY_FACTOR - 1:.0%} hot day"
+        event.name(both("dispatch.label.hot_day", increase=HOT_DAY_FACTOR - 1))
     res = analyse(network, event, start_s, hours, **kwargs)
     res["scenario"] = {"kind": kind, "plant": plant}
     return res
@@ -271,17 +256,13 @@ def commission_verdict(res: dict[str, Any], plant: dict[str, Any]) -> dict[str, 
     changed = [z["id"] for z in res["sources"]["normal"]["zones"]
                if z["id"] in zb and z["main_source"] != zb[z["id"]]["main_source"]]
     served = [z["id"] for z in res["sources"]["normal"]["zones"] if (z["shares"].get(plant["id"]) or 0) >= 0.2]
-    name = plant.get("name", plant["id"])
+    figures = {"name": plant.get("name", plant["id"]), "unmet_before": before["unmet_demand_m3"],
+               "hours_before": before["customer_hours_below_service"], "min_before": before["min_pressure_m"],
+               "unmet_after": after["unmet_demand_m3"], "hours_after": after["customer_hours_below_service"],
+               "min_after": after["min_pressure_m"]}
+    texts = {lang: _t("dispatch.verdict.commission", lang, changed=", ".join(changed) or _t("dispatch.none", lang),
+                      served=", ".join(served) or _t("dispatch.none", lang), **figures) for lang in LANGUAGES}
     return {"kind": "commission", "unmet_cut": _cut(before["unmet_demand_m3"], after["unmet_demand_m3"]),
             "customer_hours_cut": _cut(before["customer_hours_below_service"], after["customer_hours_below_service"]),
             "zones_changing_main_source": changed, "zones_served_20pct": served,
-            "zh": (f"{name}投产前：缺水 {before['unmet_demand_m3']:.0f} m³、低压户时 "
-                   f"{before['customer_hours_below_service']:.0f}、最低压力 {before['min_pressure_m']:.1f} m；投产后："
-                   f"缺水 {after['unmet_demand_m3']:.0f} m³、低压户时 {after['customer_hours_below_service']:.0f}、最低压力 "
-                   f"{after['min_pressure_m']:.1f} m。主供水厂改变的分区：{', '.join(changed) or '无'}；"
-                   f"该厂供水 ≥ 20 % 的分区：{', '.join(served) or '无'}。"),
-            "en": (f"Before {plant['id']}: unmet {before['unmet_demand_m3']:.0f} m³, customer-hours below 14 m "
-                   f"{before['customer_hours_below_service']:.0f}, min pressure {before['min_pressure_m']:.1f} m; after: "
-                   f"unmet {after['unmet_demand_m3']:.0f} m³, {after['customer_hours_below_service']:.0f} "
-                   f"customer-hours, min {after['min_pressure_m']:.1f} m. DMAs whose main plant changes: "
-                   f"{', '.join(changed) or 'none'}; DMAs taking ≥ 20 % from it: {', '.join(served) or 'none'}.")}
+            **texts}

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from runze.i18n import bilingual
 from runze.network.model import Network
 from runze.network.units import unit_system
 
@@ -51,7 +52,7 @@ def run_network(net: Network, solver: str | None = None) -> Run:
             if solver == "runze":
                 raise
             run = _run_epanet(net)
-            run.notes.append(f"runze 求解失败，改用 EPANET 2.3 / runze solver failed ({exc}); EPANET 2.3 used")
+            run.notes.append(bilingual("dispatch.note.solver_fallback", error=exc))
             return run
     return _run_epanet(net)
 
@@ -129,6 +130,6 @@ def _run_epanet(net: Network) -> Run:
             "demand": pd.DataFrame(np.array(rows["demand"]), index=idx, columns=node_ids)}
     link = {"flow": pd.DataFrame(np.array(rows["flow"]), index=idx, columns=link_ids),
             "status": pd.DataFrame(np.array(rows["status"]), index=idx, columns=link_ids)}
-    notes = ([f"EPANET 警告 / EPANET warned ({len(other)} kinds, {warned} periods): {'; '.join(other[:5])}"]
-             if other else [])
+    notes = ([bilingual("dispatch.note.epanet_warned", kinds=len(other), periods=warned,
+                        warnings="; ".join(other[:5]))] if other else [])
     return Run(node, link, "epanet", notes)

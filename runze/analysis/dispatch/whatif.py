@@ -38,48 +38,36 @@ from runze.analysis.dispatch.events import (
     stations_of,
 )
 from runze.analysis.dispatch.simrun import Run, run_network
+from runze.i18n import bilingual
 from runze.network.model import Control, Network
 
 SERVICE_M = 14.0
 NO_WATER_M = 3.0
 MAX_HOURS = 48  # the dispatch horizon: longer events are planned as scenarios day by day
 MAX_START_DAYS = 7
-MESSAGES = {
-    "bad_start": {"zh": "开始时间格式应为 HH:MM 或 Nd HH:MM", "en": "start must be HH:MM or 'Nd HH:MM'"},
-    "past": {"zh": "开始时间早于数据起点", "en": "start is before the data begins"},
-    "late": {"zh": "开始时间太晚", "en": "start is too far after the data begins"},
-    "hours": {"zh": "事件时长须为 1 到 48 小时的整数", "en": "event hours must be a whole number from 1 to 48"},
-    "long": {"zh": "事件长于模拟时段", "en": "event longer than the simulation"},
-}
-
-
-def _msg(key: str, detail: str = "") -> str:
-    m = MESSAGES[key]
-    return f"{m['zh']} / {m['en']}" + (f": {detail}" if detail else "")
-
 
 def parse_start(text: str, network: Network) -> int:
     """Seconds from the model's start (START CLOCKTIME on day 0) to `text` ("22:00", "1d 06:30")."""
     m = re.fullmatch(r"\s*(?:(\d+)\s*d\s*)?(\d{1,2}):(\d{2})\s*", str(text))
     if not m or int(m.group(2)) > 23 or int(m.group(3)) > 59:
-        raise EventError(_msg("bad_start", repr(text)))
+        raise EventError(bilingual("dispatch.bad_start", text=text))
     day = int(m.group(1) or 0)
     clock = int(m.group(2)) * 3600 + int(m.group(3)) * 60
     begin = int(network.options.time.start_clocktime) % 86400
     offset = day * 86400 + clock - begin
     if offset < 0:
         h, mi = divmod(begin // 60, 60)
-        raise EventError(_msg("past", f"{text} < {h:02d}:{mi:02d} (START CLOCKTIME); use '1d {text}' for the next day"))
+        raise EventError(bilingual("dispatch.start_past", text=text, clock=f"{h:02d}:{mi:02d}"))
     if offset > MAX_START_DAYS * 86400:
-        raise EventError(_msg("late", f"{text}: more than {MAX_START_DAYS} days"))
+        raise EventError(bilingual("dispatch.start_late", text=text, days=MAX_START_DAYS))
     return offset
 
 
 def check_hours(hours: float, horizon: float | None = None) -> int:
     if hours != hours or hours <= 0 or hours > MAX_HOURS or float(hours) != int(hours):
-        raise EventError(_msg("hours", f"{hours}"))
+        raise EventError(bilingual("dispatch.bad_hours", hours=hours, max_hours=MAX_HOURS))
     if horizon is not None and hours > horizon:
-        raise EventError(_msg("long", f"{hours} h > {horizon} h"))
+        raise EventError(bilingual("dispatch.event_too_long", hours=hours, horizon=horizon))
     return int(hours)
 
 
@@ -233,13 +221,13 @@ class WhatIf:
             state["levels"] = {t: float(head[t] - tk.elevation) for t, tk in net.tanks.items()}
             flow = run.link["flow"].iloc[-1]
             state["pumps_on"] = {u: bool(abs(flow[u]) > 1e-6) for u in net.pumps}
-            state["from"] = f"normal operation 0 → {self.start_s / 3600:g} h ({run.solver})"
+            state["from"] = bilingual("dispatch.state.spin_up", hours=self.start_s / 3600, solver=run.solver)
         if levels:
             for t, v in levels.items():
                 if t not in net.tanks:
-                    raise EventError(f"未知水池 / unknown tank: {t!r}")
+                    raise EventError(bilingual("dispatch.unknown_tank", tank=t))
                 state["levels"][t] = float(v)
-            state["from"] += " + measured levels"
+            state["from"] += " + " + bilingual("dispatch.state.measured_levels")
         return state
 
     # ---- runs -----------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import pandas as pd
 
 from runze.analysis.isolation.plan import OutagePlanner
 from runze.analysis.isolation.segments import Segmentation
+from runze.i18n import bilingual
 
 
 def articulation_segments(seg: Segmentation, backfeed: bool = False) -> np.ndarray:
@@ -160,5 +161,5 @@ def export(planner: OutagePlanner, frame: pd.DataFrame, path: str | Path, broken
     elif suffix in (".geojson", ".json"):
         path.write_text(json.dumps(to_geojson(planner, frame, broken), ensure_ascii=False), encoding="utf-8")
     else:
-        raise ValueError(f"{path}: output must end in .csv or .geojson")
+        raise ValueError(bilingual("outage.output_suffix", path=path))
     return path

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from runze.i18n import bilingual
 from runze.network.model import Network
 from runze.network.units import unit_system
 
@@ -67,7 +68,7 @@ def outage_pressures(network: Network, closed_links: Sequence[str], off_nodes: S
     chosen = choose_solver(solver)
     run = PressureRun(chosen, threshold_m)
     if chosen == "none":
-        run.message = "no pressure run requested"
+        run.message = bilingual("outage.pressure.not_requested")
         return run
     args = (pattern_time, clock_time, duration, threshold_m, inp_path)
     notes: list[str] = []
@@ -81,11 +82,11 @@ def outage_pressures(network: Network, closed_links: Sequence[str], off_nodes: S
                 raise
             # "auto": our engine failed on this network, EPANET 2.3 is the reference: use it and say so
             run.solver = "epanet"
-            notes.append(f"runze solver failed ({exc}); EPANET 2.3 used instead")
+            notes.append(bilingual("outage.pressure.solver_fallback", error=exc))
             pressures = _run_epanet(network, closed_links, off_nodes, *args, notes=notes)
             baseline = _run_epanet(network, (), (), *args)
     except Exception as exc:  # the plan is still useful without pressures: say why they are missing
-        run.message = f"pressure run failed ({run.solver}): {exc}"
+        run.message = bilingual("outage.pressure.failed", solver=run.solver, error=exc)
         return run
     run.message = "; ".join(notes)
     off = set(off_nodes)
@@ -138,7 +139,7 @@ def _run_runze(network: Network, closed_links: Sequence[str], off_nodes: Sequenc
     net = _outage_copy(network, closed_links, off_nodes, pattern_time, clock_time, duration, threshold_m)
     results = runze.simulate(net, duration=net.options.time.duration, pda=True)
     if notes is not None and not getattr(results, "ok", True):
-        notes.append("runze solver: the run did not converge at every step; check the results")
+        notes.append(bilingual("outage.pressure.not_converged"))
     pressure = results.node["pressure"]  # DataFrame: time x node, m
     return {str(k): float(v) for k, v in pressure.min(axis=0).items()}
 
@@ -206,8 +207,7 @@ def _run_epanet(network: Network, closed_links: Sequence[str], off_nodes: Sequen
                     break
             en.closeH(ph)
             if warned and notes is not None:
-                notes.append(f"EPANET warned in {warned} of {steps} hydraulic step(s) (unbalanced, negative "
-                             "pressures or disconnected nodes): check the results")
+                notes.append(bilingual("outage.pressure.epanet_warned", warned=warned, steps=steps))
         finally:
             en.close(ph)
             en.deleteproject(ph)

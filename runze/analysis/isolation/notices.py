@@ -15,30 +15,7 @@ from typing import Any
 
 from runze.analysis.isolation.demand import CST
 from runze.analysis.isolation.plan import RepairPlan
-
-# user-facing strings of this module, Chinese and English (kept here until moved to runze.i18n)
-TEXTS: dict[str, dict[str, str]] = {
-    "title": {"zh": "停水通知", "en": "Water supply interruption notice"},
-    "body": {
-        "zh": ("尊敬的用户：因供水管道维修（{target}），{area}将于 {start} 至 {end} 停止供水，"
-               "历时约 {hours:g} 小时。{reminder}由此带来的不便，敬请谅解。"),
-        "en": ("Dear customer: because of repair work on a water main ({target}), supply to {area} will be "
-               "interrupted from {start} to {end}, about {hours:g} hours. {reminder}"
-               "We apologise for the inconvenience."),
-    },
-    "reminder": {"zh": "请提前做好储水准备，停水期间请关闭水龙头。",
-                 "en": "Please store water in advance and keep taps closed during the interruption. "},
-    "area_dmas": {"zh": "{dmas}（涉及节点 {nodes}）", "en": "{dmas} (nodes {nodes})"},
-    "area_nodes": {"zh": "节点 {nodes} 一带", "en": "the area of nodes {nodes}"},
-    "more": {"zh": "等 {n} 处", "en": " and {n} more"},
-    "short_notice": {
-        "zh": "计划停水须提前 {hours:g} 小时通知，本次开始时间距今仅 {left:.1f} 小时",
-        "en": "planned outages need {hours:g} h notice; this one starts in {left:.1f} h",
-    },
-    "critical": {"zh": "重点用户：{names}", "en": "Critical users: {names}"},
-    "time_format": {"zh": "%Y年%m月%d日 %H:%M", "en": "%Y-%m-%d %H:%M"},
-}
-SEP = {"zh": "、", "en": ", "}
+from runze.i18n import LANGUAGES, both, t
 
 
 def affected_customers(plan: RepairPlan, records: Iterable[Mapping[str, Any]] | None = None
@@ -61,9 +38,9 @@ def affected_customers(plan: RepairPlan, records: Iterable[Mapping[str, Any]] | 
 
 
 def _list(items: list[str], lang: str, limit: int) -> str:
-    shown = SEP[lang].join(items[:limit])
+    shown = t("outage.notice.separator", lang).join(items[:limit])
     if len(items) > limit:
-        shown += TEXTS["more"][lang].format(n=len(items) - limit)
+        shown += t("outage.notice.more", lang, n=len(items) - limit)
     return shown
 
 
@@ -79,22 +56,23 @@ def notice(plan: RepairPlan, now: datetime | None = None, notice_hours: float = 
     left_h = (plan.start - now).total_seconds() / 3600.0
     short = left_h < notice_hours
     texts: dict[str, str] = {}
-    for lang in ("zh", "en"):
-        fmt = TEXTS["time_format"][lang]
+    for lang in LANGUAGES:
+        fmt = t("outage.notice.time_format", lang)
+        sep = t("outage.notice.separator", lang)
         nodes = _list(places, lang, node_limit)
         if plan.dmas:
-            area = TEXTS["area_dmas"][lang].format(dmas=SEP[lang].join(d["name"] for d in plan.dmas), nodes=nodes)
+            area = t("outage.notice.area_dmas", lang, dmas=sep.join(d["name"] for d in plan.dmas), nodes=nodes)
         else:
-            area = TEXTS["area_nodes"][lang].format(nodes=nodes)
-        body = TEXTS["body"][lang].format(
-            target=plan.target, area=area, start=plan.start.astimezone(tz).strftime(fmt),
-            end=plan.end.astimezone(tz).strftime(fmt),
-            hours=round((plan.end - plan.start).total_seconds() / 3600.0, 2), reminder=TEXTS["reminder"][lang])
-        texts[lang] = f"{TEXTS['title'][lang]}\n{body}"
+            area = t("outage.notice.area_nodes", lang, nodes=nodes)
+        body = t("outage.notice.body", lang,
+                 target=plan.target, area=area, start=plan.start.astimezone(tz).strftime(fmt),
+                 end=plan.end.astimezone(tz).strftime(fmt),
+                 hours=round((plan.end - plan.start).total_seconds() / 3600.0, 2),
+                 reminder=t("outage.notice.reminder", lang))
+        texts[lang] = f"{t('outage.notice.title', lang)}\n{body}"
     flags = []
     if short:
-        flags.append({lang: TEXTS["short_notice"][lang].format(hours=notice_hours, left=left_h)
-                      for lang in ("zh", "en")})
+        flags.append(both("outage.notice.short_notice", hours=notice_hours, left=left_h))
     critical = [c.get("name", c.get("node")) for c in plan.critical_users]
     return {
         "texts": texts,
@@ -105,6 +83,7 @@ def notice(plan: RepairPlan, now: datetime | None = None, notice_hours: float = 
         "hours_of_notice": round(left_h, 2),
         "required_notice_hours": notice_hours,
         "flags": flags,
-        "critical_users": {lang: TEXTS["critical"][lang].format(names=SEP[lang].join(map(str, critical)))
-                           for lang in ("zh", "en")} if critical else {},
+        "critical_users": {lang: t("outage.notice.critical", lang,
+                                   names=t("outage.notice.separator", lang).join(map(str, critical)))
+                           for lang in LANGUAGES} if critical else {},
     }

@@ -35,6 +35,7 @@ from runze.analysis.isolation.segments import (
     backfeed_opening,
     build_segments,
 )
+from runze.i18n import bilingual
 from runze.network.errors import NetworkError
 from runze.network.model import Network
 from runze.network.topology import NetworkGraph
@@ -130,22 +131,21 @@ class OutagePlanner:
         broken = [str(b).strip() for b in broken if str(b).strip()]
         unknown = [b for b in broken if b not in known]
         if unknown:
-            raise OutageInputError(f"unknown broken valve(s): {', '.join(unknown)}")
+            raise OutageInputError(bilingual("outage.unknown_broken_valves", valves=", ".join(unknown)))
         return broken
 
     def target_segment(self, seg: Segmentation, pipe: str | None, node: str | None) -> tuple[str, str, int]:
         if (pipe is None) == (node is None):
-            raise OutageInputError("give exactly one of a pipe or a node to repair")
+            raise OutageInputError(bilingual("outage.pipe_or_node"))
         if pipe is not None:
             if pipe not in self.graph.link_index:
-                raise OutageInputError(f"unknown pipe {pipe!r}: no link of that id in the network")
+                raise OutageInputError(bilingual("outage.unknown_pipe", pipe=pipe))
             s = int(seg.link_segment[self.graph.link_index[pipe]])
             if s < 0:  # a pump or control valve: it is shut itself; repair isolates its two sides' closers
-                raise OutageInputError(f"{pipe!r} is a {self.network.link_kind(pipe)}, not a pipe: shut it "
-                                       "directly, or plan the repair on a pipe next to it")
+                raise OutageInputError(bilingual("outage.not_a_pipe", pipe=pipe, kind=self.network.link_kind(pipe)))
             return pipe, "pipe", s
         if node not in self.graph.node_index:
-            raise OutageInputError(f"unknown node {node!r}")
+            raise OutageInputError(bilingual("outage.unknown_node", node=node))
         return str(node), "node", int(seg.node_segment[self.graph.node_index[node]])
 
     # ---- the plan ----------------------------------------------------------------------------------
@@ -162,11 +162,11 @@ class OutagePlanner:
         pipe ends, so the whole pipe is in one segment and the point does not change what is shut.
         """
         if position is not None and not (0.0 <= position <= 1.0):
-            raise OutageInputError(f"position {position}: give a fraction of the pipe's length between 0 and 1")
+            raise OutageInputError(bilingual("outage.bad_position", position=position))
         if not (hours > 0):
-            raise OutageInputError(f"duration {hours} h: a repair must last more than 0 hours")
+            raise OutageInputError(bilingual("outage.duration_not_positive", hours=hours))
         if hours > MAX_HOURS:
-            raise OutageInputError(f"duration {hours} h is over 7 days ({MAX_HOURS:.0f} h): plan it in stages")
+            raise OutageInputError(bilingual("outage.duration_too_long", hours=hours, max_hours=MAX_HOURS))
         broken = self.check_broken(broken)
         now = datetime.now(self.tz) if now is None else _aware(now, self.tz)
         start = _next_midnight(now, self.tz) if start is None else _aware(start, self.tz)

@@ -32,6 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
+from runze.i18n import bilingual
 from runze.network.errors import NetworkError
 from runze.network.topology import LINK_KIND_CODES, NetworkGraph
 
@@ -67,16 +68,16 @@ class ValveLayer:
         for i, row in enumerate(rows, start=1):
             vid = str(row.get("valve", row.get("id", "")) or "").strip() or f"V{i}"
             link_id, node_id = str(row.get("link", "")).strip(), str(row.get("node", "")).strip()
-            where = f"{source}: row {i} (valve {vid!r})"
+            where = {"source": source, "row": i, "valve": vid, "link": link_id, "node": node_id}
             if vid in seen:
-                raise NetworkError(f"{where}: field 'valve': id repeated")
+                raise NetworkError(bilingual("outage.valves.repeated", **where))
             if link_id not in graph.link_index:
-                raise NetworkError(f"{where}: field 'link': unknown link {link_id!r}")
+                raise NetworkError(bilingual("outage.valves.unknown_link", **where))
             if node_id not in graph.node_index:
-                raise NetworkError(f"{where}: field 'node': unknown node {node_id!r}")
+                raise NetworkError(bilingual("outage.valves.unknown_node", **where))
             li, ni = graph.link_index[link_id], graph.node_index[node_id]
             if ni not in (graph.start[li], graph.end[li]):
-                raise NetworkError(f"{where}: field 'node': {node_id!r} is not an end of link {link_id!r}")
+                raise NetworkError(bilingual("outage.valves.not_an_end", **where))
             seen.add(vid)
             ids.append(vid)
             links.append(li)
@@ -100,14 +101,14 @@ def read_valve_csv(path: str | Path) -> list[dict[str, str]]:
             fields = [f.strip().lower() for f in (reader.fieldnames or [])]
             missing = {"valve", "link", "node"} - set(fields)
             if missing:
-                raise NetworkError(f"{path}: line 1: missing column(s) {', '.join(sorted(missing))} "
-                                   "(expected valve,link,node)")
+                raise NetworkError(bilingual("outage.valves.missing_columns", path=path,
+                                             missing=", ".join(sorted(missing))))
             rows = []
             for row in reader:
                 rows.append({k.strip().lower(): (v or "").strip() for k, v in row.items() if k})
             return rows
     except OSError as exc:
-        raise NetworkError(f"{path}: cannot read valve file: {exc.strerror}") from None
+        raise NetworkError(bilingual("outage.valves.unreadable", path=path, error=exc.strerror)) from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ import numpy as np
 
 from runze.analysis.isolation.demand import telemetry_index, to_epoch
 from runze.analysis.isolation.plan import MAX_HOURS, OutageInputError, OutagePlanner
+from runze.i18n import bilingual
 
 
 @dataclass(slots=True)
@@ -43,11 +44,11 @@ def best_windows(planner: OutagePlanner, pipe: str | None = None, node: str | No
                  ) -> dict[str, Any]:
     """The `count` cheapest repair starts, with the nodes affected and the candidates searched."""
     if not (hours > 0) or hours > MAX_HOURS:
-        raise OutageInputError(f"duration {hours} h: a repair must last more than 0 h and at most 7 days")
+        raise OutageInputError(bilingual("outage.window_duration", hours=hours))
     if not 1 <= days <= 60:
-        raise OutageInputError(f"search horizon {days} days: give 1 to 60 days")
+        raise OutageInputError(bilingual("outage.window_days", days=days))
     if step_minutes <= 0:
-        raise OutageInputError("step must be a positive number of minutes")
+        raise OutageInputError(bilingual("outage.window_step"))
     tz = planner.tz
     now = datetime.now(tz) if now is None else (now if now.tzinfo else now.replace(tzinfo=tz))
     seg = planner.segmentation(planner.check_broken(broken))
@@ -68,8 +69,8 @@ def best_windows(planner: OutagePlanner, pipe: str | None = None, node: str | No
     horizon = to_epoch(now) + days * 86400.0
     starts = starts[(starts >= earliest_ok) & (starts <= horizon)]
     if starts.size == 0:
-        raise OutageInputError(f"no start between {earliest:%H:%M} and {latest:%H:%M} in the next {days} day(s) "
-                               f"leaves the {notice_hours:g} h notice period: search more days")
+        raise OutageInputError(bilingual("outage.window_none", earliest=f"{earliest:%H:%M}", latest=f"{latest:%H:%M}",
+                                         days=days, notice_hours=notice_hours))
     duration = hours * 3600.0
     cost = planner.demand.volume(affected, starts, duration, grid_step=min(60.0, step),
                                  telemetry=telemetry_index(planner.graph, telemetry))

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from runze.analysis.leaks.layout import FILE_OF_KIND, KIND_UNITS, SensorLayout
+from runze.i18n import bilingual
 from runze.network.model import Network
 from runze.telemetry.parse import ParseResult, parse_battledim_csv, parse_tidy_csv
 from runze.telemetry.units import factor
@@ -32,29 +33,13 @@ STEP = pd.Timedelta(minutes=5)
 TELEMETRY_KIND = {"pressure": "pressure", "flow": "flow", "level": "level", "demand": "flow"}
 # a median outside these (in the file's declared unit) means the file is in another unit
 PLAUSIBLE_MEDIAN = {"pressure": (-5.0, 250.0), "level": (-1.0, 60.0)}
-MESSAGES = {
-    "layout": {"zh": "{f}: 文件格式无法识别 (第1行: {head!r}); 应为 BattLeDIM (Timestamp;传感器;...) 或 "
-                     "timestamp,sensor_id,value,unit",
-               "en": "{f}: file layout not recognised (line 1: {head!r}); expected BattLeDIM "
-                     "(Timestamp;<sensor>;...) or timestamp,sensor_id,value,unit"},
-    "unknown": {"zh": "{f}: 列 {col!r} 不是已知的{kind}传感器, 也不是管网中的{what}",
-                "en": "{f}: column {col!r} is no known {kind} sensor nor a {what} of the network"},
-    "wrong_kind": {"zh": "{f}: 传感器 {col!r} 是{other}传感器, 不应在此文件 (单位不符)",
-                   "en": "{f}: sensor {col!r} is a {other} sensor, not {kind} (unit mismatch)"},
-    "magnitude": {"zh": "{f}: 列 {col!r} 中位数 {med:.1f} 不像以 {unit} 计 (单位不符?)",
-                  "en": "{f}: column {col!r} has median {med:.1f}, implausible in {unit} (unit mismatch?)"},
-    "empty": {"zh": "{d}: 没有 SCADA 文件 (Pressures.csv/Flows.csv/Levels.csv 或 tidy CSV)",
-              "en": "{d}: no SCADA files (Pressures.csv/Flows.csv/Levels.csv or tidy CSV)"},
-}
-
 
 class ScadaError(ValueError):
     """SCADA input that cannot be used (bilingual message naming the file and column)."""
 
 
 def _msg(key: str, **kw) -> str:
-    m = MESSAGES[key]
-    return f"{m['zh'].format(**kw)} / {m['en'].format(**kw)}"
+    return bilingual(f"leaks.scada.{key}", **kw)
 
 
 @dataclass

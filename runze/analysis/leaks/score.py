@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from runze.i18n import bilingual
 from runze.network.model import Network
 from runze.network.topology import NetworkGraph, pipe_distance
 
@@ -53,8 +54,8 @@ def volume_after(leaks: pd.DataFrame, t: pd.Timestamp | np.ndarray) -> np.ndarra
 def _check(frame: pd.DataFrame, cols, name: str) -> None:
     missing = [c for c in cols if c not in frame.columns]
     if missing:
-        raise ScoreInputError(f"{name}: missing column(s) {', '.join(missing)}; expected {','.join(cols)} / "
-                              f"{name}: 缺少列 {', '.join(missing)}")
+        raise ScoreInputError(bilingual("leaks.score.missing_columns", name=name, missing=", ".join(missing),
+                                        expected=",".join(cols)))
 
 
 def score(truth: pd.DataFrame, detections: pd.DataFrame, net: Network,
@@ -74,7 +75,7 @@ def score(truth: pd.DataFrame, detections: pd.DataFrame, net: Network,
     for name, ids in (("truth", truth["pipe"].astype(str)), ("detections", det["pipe_id"])):
         unknown = sorted(set(ids) - set(graph.link_index))
         if unknown:
-            raise ScoreInputError(f"{name}: unknown pipe {unknown[0]!r} / {name}: 未知管段 {unknown[0]!r}")
+            raise ScoreInputError(bilingual("leaks.score.unknown_pipe", name=name, pipe=unknown[0]))
     total_volume = volume_after(truth, truth["start"].to_numpy())
     perfect = cfg.eur_per_m3 * float(total_volume.sum())
     dist = (pipe_distance(graph, graph.link_indices(list(det["pipe_id"])),
