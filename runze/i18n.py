@@ -74,6 +74,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "alarm.status.acknowledged": {"zh": "已确认", "en": "acknowledged"},
     "alarm.status.cleared": {"zh": "已恢复", "en": "cleared"},
     "alarm.status.cleared_unacknowledged": {"zh": "已恢复（未确认）", "en": "cleared, not acknowledged"},
+    # --- command line (runze/cli/common.py) ---
+    "cli.bad_table_output": {
+        "zh": "输出文件须为 .parquet 或 .csv：{path}",
+        "en": "output must end in .parquet or .csv: {path}",
+    },
+    "cli.bad_network": {"zh": "无法读取管网：{error}", "en": "cannot read network: {error}"},
     # --- competition (runze/ops/competition.py) ---
     "competition.weights_normalised": {
         "zh": "评分项权重之和为 {total:.4f}，不等于 1，已按比例归一化",

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import typer
 
+from runze.cli.common import NETWORK_ARGUMENT, output_option
+
 MESSAGES = {
     "done": "完成 / done: {n} 个场景 scenarios, {rows} 行 rows → {path} ({secs:.2f} s, {rate:.0f} 场景/s scenarios/s)",
-    "bad_ext": "输出文件须为 .parquet 或 .csv / output must end in .parquet or .csv: {path}",
-    "bad_input": "无法读取管网 / cannot read network: {error}",
     "bad_scenario": "场景无效 / invalid scenario: {error}",
     "bad_emitter": "--emitter 须 > 0 / --emitter must be > 0 (m³/s per m^0.5), got {value}",
     "unconverged": "{n} 个场景未收敛 / {n} scenarios did not converge: {first}",
@@ -24,8 +24,8 @@ MESSAGES = {
 def register(app: typer.Typer) -> None:
     @app.command("batch")
     def batch_cmd(
-        network: Path = typer.Argument(..., exists=True, dir_okay=False, help="EPANET .inp file"),
-        output: Path = typer.Option(..., "-o", "--output", help="leaks.parquet or leaks.csv"),
+        network: Path = NETWORK_ARGUMENT,
+        output: Path = output_option("leaks"),
         leaks_at: str = typer.Option("all", "--leaks-at", help="'all' or comma-separated junction ids"),
         emitter: float = typer.Option(1e-3, "--emitter", help="emitter coefficient, m³/s per m^γ (SI)"),
         at_time: float = typer.Option(0.0, "--time", help="pattern time in hours (snapshot)"),
@@ -38,24 +38,16 @@ def register(app: typer.Typer) -> None:
         import pandas as pd
         from rich.console import Console
 
-        import runze.hydraulics as rh
+        from runze.cli.common import load_network, table_suffix, write_table
         from runze.hydraulics.batch import BatchError, Scenario, solve_batch
         from runze.hydraulics.compile import CompileError
-        from runze.network.errors import NetworkError
 
         console = Console(stderr=True)
-        suffix = output.suffix.lower()
-        if suffix not in (".parquet", ".csv"):
-            console.print(MESSAGES["bad_ext"].format(path=output))
-            raise typer.Exit(2)
+        table_suffix(output, console)
         if not emitter > 0:
             console.print(MESSAGES["bad_emitter"].format(value=emitter))
             raise typer.Exit(2)
-        try:
-            net = rh.load_network(network)
-        except (NetworkError, OSError, ValueError) as exc:
-            console.print(MESSAGES["bad_input"].format(error=exc))
-            raise typer.Exit(2) from None
+        net = load_network(network, console)
         nodes = list(net.junctions) if leaks_at.strip().lower() == "all" else [
             s.strip() for s in leaks_at.split(",") if s.strip()]
         scenarios = [Scenario(emitters={j: emitter}, name=j) for j in nodes]
@@ -73,13 +65,7 @@ def register(app: typer.Typer) -> None:
             "head": res.head.ravel(), "leak": res.leak.ravel(),
             "converged": np.repeat(res.converged.ravel(), n),
         })
-        output.parent.mkdir(parents=True, exist_ok=True)
-        tmp = output.with_name(output.name + ".part")
-        if suffix == ".parquet":
-            table.to_parquet(tmp, index=False)
-        else:
-            table.to_csv(tmp, index=False)
-        tmp.replace(output)  # never leave a half-written file under the final name
+        write_table(table, output)
         console.print(MESSAGES["done"].format(n=s, rows=len(table), path=output, secs=secs, rate=s / max(secs, 1e-9)))
         bad = [res.scenario_names[i] for i in np.flatnonzero(~res.converged.all(axis=1))]
         if bad:

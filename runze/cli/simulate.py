@@ -10,12 +10,12 @@ from pathlib import Path
 
 import typer
 
+from runze.cli.common import DURATION_OPTION, NETWORK_ARGUMENT, PDA_OPTION, output_option
+
 MESSAGES = {
     "done": "完成 / done: {rows} 行 rows → {path} ({secs:.2f} s, {iters} 次迭代 iterations)",
     "warn": "警告 / warning [{kind}] t={time}s: {message} ({n} 个元素 elements: {first})",
     "failed": "水力计算失败 / hydraulic run failed: see warnings above",
-    "bad_ext": "输出文件须为 .parquet 或 .csv / output must end in .parquet or .csv: {path}",
-    "bad_input": "无法读取管网 / cannot read network: {error}",
     "bad_net": "管网无法计算 / network cannot be simulated: {error}",
 }
 
@@ -23,10 +23,10 @@ MESSAGES = {
 def register(app: typer.Typer) -> None:
     @app.command("simulate")
     def simulate_cmd(
-        network: Path = typer.Argument(..., exists=True, dir_okay=False, help="EPANET .inp file"),
-        output: Path = typer.Option(..., "-o", "--output", help="results.parquet or results.csv"),
-        duration: float | None = typer.Option(None, "--duration", help="duration in hours (default: the file's)"),
-        pda: bool = typer.Option(False, "--pda", help="pressure-driven demands (EPANET 2.2 formula)"),
+        network: Path = NETWORK_ARGUMENT,
+        output: Path = output_option("results"),
+        duration: float | None = DURATION_OPTION,
+        pda: bool = PDA_OPTION,
     ) -> None:
         """Run an extended-period hydraulic simulation (水力模拟)."""
         import time
@@ -35,19 +35,12 @@ def register(app: typer.Typer) -> None:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
         import runze.hydraulics as rh
+        from runze.cli.common import load_network, table_suffix, write_table
         from runze.hydraulics.compile import CompileError
-        from runze.network.errors import NetworkError
 
         console = Console(stderr=True)
-        suffix = output.suffix.lower()
-        if suffix not in (".parquet", ".csv"):
-            console.print(MESSAGES["bad_ext"].format(path=output))
-            raise typer.Exit(2)
-        try:
-            net = rh.load_network(network)
-        except (NetworkError, OSError, ValueError) as exc:
-            console.print(MESSAGES["bad_input"].format(error=exc))
-            raise typer.Exit(2) from None
+        table_suffix(output, console)
+        net = load_network(network, console)
         t0 = time.perf_counter()
         with Progress(TextColumn("[bold]水力计算 simulating"), BarColumn(), TextColumn("{task.fields[t]}"),
                       TimeElapsedColumn(), console=console, transient=True) as bar:
@@ -67,13 +60,7 @@ def register(app: typer.Typer) -> None:
             console.print(MESSAGES["warn"].format(kind=w.kind, time=w.time, message=w.message, n=len(w.elements),
                                                   first=", ".join(w.elements[:5])), markup=False)
         table = res.to_long()
-        output.parent.mkdir(parents=True, exist_ok=True)
-        tmp = output.with_name(output.name + ".part")
-        if suffix == ".parquet":
-            table.to_parquet(tmp, index=False)
-        else:
-            table.to_csv(tmp, index=False)
-        tmp.replace(output)  # never leave a half-written file under the final name
+        write_table(table, output)
         console.print(MESSAGES["done"].format(rows=len(table), path=output, secs=secs,
                                               iters=int(res.iterations.sum())))
         if not res.ok:
