@@ -16,7 +16,7 @@ only (the engine reads the rows back on the next batch), and are audited.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from runze.ops import audit
 from runze.ops._tx import Page, paginate, unit_of_work
 from runze.ops.auth import Actor
 from runze.ops.errors import InvalidInput, NotFound
+from runze.settings import AlarmLimits, get_settings
 from runze.store import Incident, WorkOrder
 from runze.store.telemetry_models import (
     AlarmRecord,
@@ -46,8 +47,6 @@ from runze.telemetry.messages import QUALITY_CODES, Message, Rejected, validate_
 
 ENGINE = "default"
 DEFAULT_PREFIX = "runze/readings"
-RAW_TURBIDITY_LIMIT_NTU = 300.0  # per plant in practice (configurable): above it the intake is throttled
-TANK_MIN_LEVEL_M = 1.0
 QUALITY_NAMES = {v: k for k, v in QUALITY_CODES.items()}
 ROLE_BY_SUFFIX = (("-RAW-NTU", "raw_water"), ("-OUT-NTU", "plant_outlet"), ("-OUT-P", "plant_outlet"),
                   ("-OUT-Q", "plant_outlet"), ("-L", "tank"))
@@ -205,15 +204,43 @@ def _store_batch(session: Session, sids: list[str], kinds: list[str], units: lis
 
 
 # ---- alarms -----------------------------------------------------------------------------------------------------
-def alarm_rules(sensors: Iterable[Sensor]) -> list[alarm_logic.AlarmRule]:
-    """The default rule set plus per-site rules for raw-water turbidity and tank levels (limits configurable)."""
+# the Settings.alarm_limits field each shared rule of alarm_logic.default_rules takes its limit from
+SHARED_RULE_LIMITS = {"pressure_low": "pressure_low_mpa", "pressure_high": "pressure_high_mpa",
+                      "outlet_turbidity_high": "outlet_turbidity_ntu"}
+
+
+def alarm_rules(sensors: Iterable[Sensor], limits: AlarmLimits | None = None) -> list[alarm_logic.AlarmRule]:
+    """The default rule set plus per-site rules for raw-water turbidity and tank levels.
+
+    Thresholds come from `limits` (default: the process settings, RUNZE_ALARM_LIMITS), per plant or sensor where
+    configured: a shared rule (low/high pressure, outlet turbidity) is split into one rule for the sensors on the
+    default limit and one rule per sensor with a limit of its own (rule id "<rule>:<sensor>").
+    """
     sensors = list(sensors)
-    rules = alarm_logic.default_rules()
-    raw = {s.sensor_id: RAW_TURBIDITY_LIMIT_NTU for s in sensors if s.role == "raw_water"}
-    tanks = {s.sensor_id: TANK_MIN_LEVEL_M for s in sensors if s.role == "tank" and s.kind == "level"}
+    limits = limits if limits is not None else get_settings().alarm_limits
+    rules = []
+    for rule in alarm_logic.default_rules(limits=limits):
+        name = SHARED_RULE_LIMITS.get(rule.rule_id)
+        rules += [rule] if name is None else _split_by_site(rule, name, sensors, limits)
+    raw = {s.sensor_id: limits.for_sensor("raw_turbidity_ntu", s.sensor_id) for s in sensors if s.role == "raw_water"}
+    tanks = {s.sensor_id: limits.for_sensor("tank_min_level_m", s.sensor_id)
+             for s in sensors if s.role == "tank" and s.kind == "level"}
     rules += alarm_logic.raw_turbidity_high(raw) if raw else []
     rules += alarm_logic.tank_low(tanks) if tanks else []
     return rules  # the silent rule sees gaps between readings; `check_silence(now)` sees sensors gone quiet
+
+
+def _split_by_site(rule: alarm_logic.AlarmRule, name: str, sensors: list[Sensor],
+                   limits: AlarmLimits) -> list[alarm_logic.AlarmRule]:
+    matching = [s.sensor_id for s in sensors
+                if rule.applies_to(alarm_logic.SensorInfo(s.sensor_id, s.kind, s.role))]
+    own = {sid: v for sid in matching if (v := limits.site_value(name, sid)) is not None}
+    if not own:
+        return [rule]  # unchanged (and still open to sensors registered later)
+    rest = tuple(sid for sid in matching if sid not in own)
+    split = [replace(rule, sensor_ids=rest)] if rest else []
+    return split + [replace(rule, rule_id=f"{rule.rule_id}:{sid}", limit=value, sensor_ids=(sid,))
+                    for sid, value in own.items()]
 
 
 def _as_engine_alarm(rec: AlarmRecord) -> dict:

@@ -3,7 +3,8 @@
 Rules (factories below build the usual ones, all limits configurable):
 
 * ``low`` / ``high`` — value below / above a limit: network pressure < 0.14 MPa, pressure above a limit, tank level
-  below its minimum, raw-water turbidity above what the plant can treat, plant-outlet turbidity > 1 NTU.
+  below its minimum, raw-water turbidity above what the plant can treat, plant-outlet turbidity > 1 NTU (the
+  default values live in :class:`runze.settings.AlarmLimits`, with per-plant and per-sensor overrides).
   **Hysteresis**: raised when the value crosses the limit, cleared only once it is back past ``limit ± deadband``,
   so a value hovering at the limit gives one alarm, not a storm.  ``min_duration_s`` additionally requires the
   condition to hold that long (by reading time) before the alarm is raised.
@@ -36,6 +37,10 @@ import numpy as np
 import pandas as pd
 
 from runze.i18n import both, t
+from runze.settings import AlarmLimits
+
+# the defaults of the factories below; a deployment sets its own (per plant too) in Settings.alarm_limits
+DEFAULT_LIMITS = AlarmLimits()
 
 CONDITIONS = ("low", "high", "flatline", "silent", "step")
 STATUSES = ("raised", "acknowledged", "cleared", "cleared_unacknowledged")
@@ -89,15 +94,17 @@ class AlarmRule:
 # ----------------------------------------------------------------------------- rule factories
 
 
-def pressure_low(limit: float = 0.14, deadband: float = 0.01, min_duration_s: float = 0.0,
+def pressure_low(limit: float | None = None, deadband: float = 0.01, min_duration_s: float = 0.0,
                  role: str | None = None, rule_id: str = "pressure_low") -> AlarmRule:
-    """Service pressure below ``limit`` MPa (0.14 MPa ≈ 14 m at the far end of the network)."""
+    """Service pressure below ``limit`` MPa (default 0.14 MPa ≈ 14 m at the far end of the network)."""
+    limit = DEFAULT_LIMITS.pressure_low_mpa if limit is None else limit
     return AlarmRule(rule_id, "low", limit=limit, deadband=deadband, min_duration_s=min_duration_s,
                      sensor_kind="pressure", role=role, message_key="alarm.pressure_low")
 
 
-def pressure_high(limit: float, deadband: float = 0.02, min_duration_s: float = 0.0,
+def pressure_high(limit: float | None = None, deadband: float = 0.02, min_duration_s: float = 0.0,
                   role: str | None = None, rule_id: str = "pressure_high") -> AlarmRule:
+    limit = DEFAULT_LIMITS.pressure_high_mpa if limit is None else limit
     return AlarmRule(rule_id, "high", limit=limit, deadband=deadband, min_duration_s=min_duration_s,
                      sensor_kind="pressure", role=role, message_key="alarm.pressure_high")
 
@@ -122,11 +129,15 @@ def raw_turbidity_high(limits: Mapping[str, float], deadband_fraction: float = 0
     ]
 
 
-def outlet_turbidity_high(limit: float = 1.0, deadband: float = 0.1, min_duration_s: float = 0.0,
-                          role: str = "plant_outlet", rule_id: str = "outlet_turbidity_high") -> AlarmRule:
-    """Plant-outlet (or tap, with ``role="tap"``) turbidity above 1 NTU (GB 5749-2022)."""
+def outlet_turbidity_high(limit: float | None = None, deadband: float = 0.1, min_duration_s: float = 0.0,
+                          role: str = "plant_outlet", rule_id: str = "outlet_turbidity_high",
+                          sensor_ids: tuple[str, ...] | None = None) -> AlarmRule:
+    """Plant-outlet (or tap, with ``role="tap"``) turbidity above ``limit`` NTU (default 1 NTU, GB 5749-2022);
+    ``sensor_ids`` restricts the rule to those sensors (a plant with its own limit gets its own rule)."""
+    limit = DEFAULT_LIMITS.outlet_turbidity_ntu if limit is None else limit
     return AlarmRule(rule_id, "high", limit=limit, deadband=deadband, min_duration_s=min_duration_s,
-                     sensor_kind="turbidity", role=role, severity="critical", message_key="alarm.outlet_turbidity_high")
+                     sensor_kind="turbidity", role=role, sensor_ids=sensor_ids, severity="critical",
+                     message_key="alarm.outlet_turbidity_high")
 
 
 def flatline(count: int = 12, tolerance: float = 0.0, sensor_kind: str | None = None,
@@ -483,12 +494,14 @@ class AlarmEngine:
         return events
 
 
-def default_rules(pressure_high_limit: float = 0.7) -> list[AlarmRule]:
-    """A starting rule set for a city network (all values configurable; tank/raw-water rules need per-site limits)."""
+def default_rules(pressure_high_limit: float | None = None, limits: AlarmLimits | None = None) -> list[AlarmRule]:
+    """A starting rule set for a city network with the thresholds of ``limits`` (default: ``DEFAULT_LIMITS``);
+    tank and raw-water rules need per-site sensors, see ``runze.ops.telemetry.alarm_rules``."""
+    limits = limits or DEFAULT_LIMITS
     return [
-        pressure_low(),
-        pressure_high(pressure_high_limit),
-        outlet_turbidity_high(),
+        pressure_low(limits.pressure_low_mpa),
+        pressure_high(limits.pressure_high_mpa if pressure_high_limit is None else pressure_high_limit),
+        outlet_turbidity_high(limits.outlet_turbidity_ntu),
         flatline(count=12),
         silent(after_s=900.0),
         flow_step(),
