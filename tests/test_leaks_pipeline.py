@@ -91,10 +91,20 @@ def test_burst_detected_localised_and_scored(city):
     assert mine[0].size_m3h == pytest.approx(25.0, rel=0.3)
     delay_h = (mine[0].detected_at - pd.Timestamp("2019-01-16 09:00")).total_seconds() / 3600
     assert 0 < delay_h <= 7  # alarm, then 6 h of data for localisation
-    assert (mine[0].alarm_at - pd.Timestamp("2019-01-16 09:00")).total_seconds() / 3600 <= 3
+    # the 5-minute step test: a burst of a tenth of the DMA's inflow alarms within the hour
+    assert (mine[0].alarm_at - pd.Timestamp("2019-01-16 09:00")).total_seconds() / 3600 <= 1.0
+    assert mine[0].trigger == "burst" and mine[0].start == pd.Timestamp("2019-01-16 09:00")
     assert len(mine[0].candidates) >= 3 and mine[0].candidates[0]["confidence"] > 0
     summary, _ = score(data.leaks, events_frame(events)[["pipe_id", "detected_at"]], net)
     assert summary["leaks_found"] == 1, summary  # within 300 m of the leaking pipe
+
+
+def test_no_alarm_on_leak_free_weeks(city):
+    """Three leak-free weeks after the two of training: no area alarms (bursts or slow)."""
+    _, net, layout = city
+    data = generate(net, layout, GeneratorConfig(days=35, n_leaks=0, seed=8))
+    events = detect_and_localise(data.readings, layout, net, DetectConfig(train_days=14, localise=False))
+    assert events == [], [(e.dma, e.start, e.alarm_at, e.size_m3h, e.trigger) for e in events]
 
 
 def test_cli_simulate_detect_score(city, tmp_path):

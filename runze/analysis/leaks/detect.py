@@ -15,7 +15,7 @@ a new leak in the same DMA still does.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -40,12 +40,12 @@ class DetectConfig:
     var_inflation: float = 2.0
     min_size_m3h: float = 1.5
     min_sigma_m3h: float = 0.3  # floor of the hourly residual spread
-    burst_after: int = 4  # blocks after a step ...
-    burst_before: int = 8  # ... against the blocks before it
-    burst_sigmas: float = 7.0
-    burst_instant: float = 2.5  # a step this many times the limit alarms at once, ...
-    burst_confirm: int = 4  # ... a smaller one once it has held this many blocks more, ...
-    burst_hold: float = 0.7  # ... at this share of the step
+    # burst step test on the 5-minute residual (change.step_alarms): (samples before, after) of each window ...
+    burst_windows: tuple[tuple[int, int], ...] = ((12, 6), (12, 12), (24, 21))
+    burst_instant_z: float = 7.5  # ... alarm 30 min after a step this far out in the first window, ...
+    burst_z: float = 5.0  # ... or 2 h after one this far out in every window (set on leak-free years)
+    burst_refine: int = 3  # samples waited to place the step at its best z
+    min_step_sd_m3h: float = 0.05  # floor of the step statistic's spread
     min_burst_m3h: float = 2.0
     refractory_days: float = 30.0  # after an alarm, slow alarms of the area only move μ until a repair is seen
     localise: bool = True
@@ -270,6 +270,17 @@ def _smooth_circular(x: np.ndarray, half: int) -> np.ndarray:
     return np.convolve(padded, k, mode="valid")
 
 
+def fine_residuals(inflow: pd.DataFrame, cfg: DetectConfig, train_end: pd.Timestamp,
+                   demand: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The residual on the data's own 5-minute grid (None when the data are coarser)."""
+    step = inflow.index[1] - inflow.index[0] if len(inflow.index) > 1 else pd.Timedelta(minutes=cfg.block_min)
+    minutes = int(round(step.total_seconds() / 60.0))
+    if minutes <= 0 or minutes >= cfg.block_min or cfg.block_min % minutes:
+        return None
+    res, _ = residuals(inflow, replace(cfg, block_min=minutes), train_end, demand)
+    return res
+
+
 def area_inputs(frames: dict[str, pd.DataFrame], layout: SensorLayout, net: Network,
                 cfg: DetectConfig) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """(inflow, modelled demand or None) per area: metered areas (DMAs and the trunk) with the model's demand
@@ -290,10 +301,11 @@ def detect_events(frames: dict[str, pd.DataFrame], layout: SensorLayout, net: Ne
     if train_end is None:
         train_end = inflow.index[0] + pd.Timedelta(days=cfg.train_days)
     res, _ = residuals(inflow, cfg, train_end, demand)
-    pred = _blocks(inflow, cfg.block_min) - res
+    # the burst test reads the 5-minute residual: a burst is a step within one reading
+    fine = fine_residuals(inflow, cfg, train_end, demand)
     events: list[LeakEvent] = []
     for col in res.columns:
-        for e in area_events(res[col], cfg, train_end, pred[col]):
+        for e in area_events(res[col], cfg, train_end, fine[col] if fine is not None else None):
             events.append(LeakEvent(col, e["start"], e["alarm_at"], e["size"], e["growth"], e["kind"],
                                     alarm_at=e["alarm_at"], trigger=e.get("via", "")))
     events.sort(key=lambda e: e.detected_at)
