@@ -17,8 +17,10 @@ matrix is small enough to invert densely (nj² doubles ≤ MAX_DENSE_BYTES: the 
   convergence slows).  A lane whose scenario is done writes its heads and flows out and takes the next one.
 
 The iteration, its nonlinear-link rule, its tolerances and its acceptance test are those of
-`batch_kernel.solve_leak` (same passes and S sets; heads agree to ~1e-11 ft); a scenario it cannot verify is
-returned as "not handled" (passes −1) and batch mode solves it with the full gradient loop.
+`batch_kernel.solve_leak` (same passes and S sets; heads agree to ~1e-11 ft on the same matrix); a scenario it
+cannot verify is returned as "not handled" (passes −1) and batch mode solves it with the full gradient loop.
+By default J0 leaves out the pipes closed in the base between two junctions (`InverseSolver.matrix_pattern`), which
+halves L on a zoned city and moves heads by ~1e-6 ft.  The per-lane pieces live in `batch_lane.py`.
 """
 
 from __future__ import annotations
@@ -30,22 +32,15 @@ from runze.hydraulics.batch_kernel import (
     HEAD_TOL,
     MAX_PASSES,
     MAX_S,
-    NEWTON_TOL,
-    RATIO_HI,
-    RATIO_LO,
     TAYLOR3_SPAN,
     LowRankSolver,
     _njit,
-    link_law,
     numba,
 )
+from runze.hydraulics.batch_lane import lane_exception, lane_newton
 from runze.hydraulics.compile import CLOSED, CVPIPE, PUMP
 
 MAX_DENSE_BYTES = 200e6  # Z = J0⁻¹ is used only up to this size (nj ≤ 5,000); larger networks: batch_kernel
-
-
-def _njit_inline(f):
-    return numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")(f) if numba is not None else f
 
 
 BLOCK = 32  # lanes: scenarios advanced in lock-step (one multi-RHS substitution, one vectorised sweep)
@@ -104,220 +99,6 @@ def multi_solve(n, lp, li, lx, d, g, na):
             f = lx[p]
             for c in range(na):
                 g[j, c] -= f * g[r, c]
-
-
-@_njit
-def _lu_factor(a, piv, n):
-    """In-place LU with partial pivoting of a[:n, :n] (small systems, reused across chord iterations)."""
-    for col in range(n):
-        p = col
-        best = abs(a[col, col])
-        for r in range(col + 1, n):
-            if abs(a[r, col]) > best:
-                best = abs(a[r, col])
-                p = r
-        if best == 0.0:
-            return False
-        piv[col] = p
-        if p != col:
-            for c in range(n):
-                t = a[col, c]
-                a[col, c] = a[p, c]
-                a[p, c] = t
-        inv = 1.0 / a[col, col]
-        for r in range(col + 1, n):
-            f = a[r, col] * inv
-            a[r, col] = f
-            if f != 0.0:
-                for c in range(col + 1, n):
-                    a[r, c] -= f * a[col, c]
-    return True
-
-
-@_njit
-def _lu_solve(a, piv, b, n):
-    for col in range(n):  # the factorisation swapped whole rows (multipliers included): permute b first
-        p = piv[col]
-        if p != col:
-            t = b[col]
-            b[col] = b[p]
-            b[p] = t
-    for col in range(n):
-        for r in range(col + 1, n):
-            b[r] -= a[r, col] * b[col]
-    for r in range(n - 1, -1, -1):
-        acc = b[r]
-        for c in range(r + 1, n):
-            acc -= a[r, c] * b[c]
-        b[r] = acc / a[r, r]
-
-
-@_njit
-def _zz(z, i, j):
-    return z[i, j] if i >= 0 and j >= 0 else 0.0
-
-
-@_njit
-def _lane_newton(c, g, g2, z_inv, ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r, pump_n, speed, elev, h0,
-                 q0, p0, hl0, ip1, ip2, em_node, em_ke, qexp, e_cur, s_links, dq_s, col1, col2, sign2, rm, nr, ns,
-                 lu, piv):
-    """The small system of one lane: emitters and nonlinear links S exact, the rest through R = Mᵀ Z M and the
-    solved injections g[:, c] = J0⁻¹·A·P0·δ.  Adds M·coef to g2[:, c] (so that J0⁻¹·g2 is the head change).
-    Returns 0, or the "not handled" reason (2: emitter flow ≤ 0, 3: Newton failed)."""
-    m = em_node.size
-    k = m + ns
-    for a in range(nr, k):  # R: only the columns added since the last pass
-        if a >= m:
-            lk = s_links[a - m]
-            col1[a] = ip1[lk]
-            col2[a] = ip2[lk]
-            sign2[a] = -1.0
-        for b in range(a + 1):
-            v = _zz(z_inv, col1[a], col1[b]) + sign2[b] * _zz(z_inv, col1[a], col2[b]) \
-                + sign2[a] * (_zz(z_inv, col2[a], col1[b]) + sign2[b] * _zz(z_inv, col2[a], col2[b]))
-            rm[a, b] = v
-            rm[b, a] = v
-    toff = np.empty(k)
-    for a in range(k):
-        v = g[col1[a], c] if col1[a] >= 0 else 0.0
-        if col2[a] >= 0:
-            v += sign2[a] * g[col2[a], c]
-        toff[a] = v
-    # F(z) = u(z) + R·(z − Π·u(z)) − toff = 0 in z = [E, dq_S]; chord Newton (Jacobian refreshed when slow)
-    z = np.empty(k)
-    for a in range(m):
-        z[a] = e_cur[a]
-    for t in range(ns):
-        z[m + t] = dq_s[t]
-    u = np.empty(k)
-    du = np.empty(k)
-    pi = np.zeros(k)
-    for t in range(ns):
-        pi[m + t] = p0[s_links[t]]
-    rhs = np.empty(k)
-    zprev = np.empty(k)
-    wv = np.empty(k)
-    ok = False
-    fresh = True
-    stale_step = False
-    prev = np.inf
-    for _newton in range(60):
-        neg = False
-        for a in range(m):
-            i = em_node[a]
-            e = z[a]
-            if e <= 0.0:
-                neg = True
-                break
-            t = em_ke[a] * e ** (qexp - 1.0)  # one power for the law and its gradient
-            u[a] = t * e - (h0[i] - elev[i])
-            du[a] = qexp * t
-        if neg:
-            if not stale_step:
-                return 2
-            for r in range(k):  # a step on the frozen Jacobian overshot: retake it on a fresh one
-                z[r] = zprev[r]
-            fresh = True
-            stale_step = False
-            continue
-        for t in range(ns):
-            lk = s_links[t]
-            hl, hg = link_law(lk, q0[lk] + z[m + t], ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r,
-                              pump_n, speed)
-            u[m + t] = hl - hl0[lk]
-            du[m + t] = hg
-        for b in range(k):
-            wv[b] = z[b] - pi[b] * u[b]
-        gmax = 0.0
-        for a in range(k):
-            acc = u[a] - toff[a]
-            ra = rm[a]
-            for b in range(k):
-                acc += ra[b] * wv[b]
-            rhs[a] = acc
-            if abs(acc) > gmax:
-                gmax = abs(acc)
-        if fresh or gmax > 0.25 * prev:
-            for b in range(k):
-                wv[b] = 1.0 - pi[b] * du[b]
-            for a in range(k):
-                ra = rm[a]
-                la = lu[a]
-                for b in range(k):
-                    la[b] = ra[b] * wv[b]
-                la[a] += du[a]
-            if not _lu_factor(lu, piv, k):
-                return 3
-            fresh = False
-            stale_step = False
-        else:
-            stale_step = True
-        prev = gmax
-        _lu_solve(lu, piv, rhs, k)
-        dzmax = 0.0
-        for r in range(k):
-            if abs(rhs[r]) > dzmax:
-                dzmax = abs(rhs[r])
-        if gmax < NEWTON_TOL and dzmax < 1e-9:
-            ok = True  # z (residual < NEWTON_TOL, evaluated) and its u are the answer: no re-evaluation
-            break
-        for r in range(k):
-            zprev[r] = z[r]
-            z[r] -= rhs[r]
-    if not ok:
-        return 3
-    for a in range(m):
-        e_cur[a] = z[a]
-    for t in range(ns):
-        dq_s[t] = z[m + t]
-    for a in range(k):  # coef = −[E; dq_S − P0_S·u_S] injected at the columns' nodes
-        coef = -(z[a] - pi[a] * u[a])
-        if col1[a] >= 0:
-            g2[col1[a], c] += coef
-        if col2[a] >= 0:
-            g2[col2[a], c] += coef * sign2[a]
-    return 0
-
-
-@_njit_inline
-def _lane_exception(c, lk, kd, q, ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r, pump_n, speed, q0, p0,
-                    hl0, c2, c3, tlim, delta, ins, qb, s_links, dq_s, ns, added, dch):
-    """A link the vectorised sweep left to the exact rules (in S, outside the Taylor window, check valve reversing).
-    Returns 0, or the "not handled" reason (4: a check valve / pump would close, 5: S too large)."""
-    isl = ins[lk, c]
-    if isl > 0:
-        q = q0[lk] + dq_s[isl - 1]
-        qb[lk, c] = q
-        return 4 if kd == 2 and q < 0.0 else 0
-    qb[lk, c] = q
-    if kd == 2 and q < 0.0:
-        return 4  # status change: full solver
-    dq = q - q0[lk]
-    if abs(dq) <= tlim[lk]:
-        dnew = dq * dq * (c2[lk] + c3[lk] * dq)
-    elif dq == 0.0:
-        dnew = 0.0
-    else:
-        hl, hg = link_law(lk, q, ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r, pump_n, speed)
-        ratio = hg * p0[lk]
-        if ratio < RATIO_LO or ratio > RATIO_HI:
-            n = ns + added[c]
-            if n >= MAX_S:
-                return 5
-            s_links[n] = lk
-            dq_s[n] = dq
-            added[c] += 1
-            ins[lk, c] = n + 1
-            if abs(delta[lk, c]) > dch[c]:
-                dch[c] = abs(delta[lk, c])
-            delta[lk, c] = 0.0
-            return 0
-        dnew = hl - hl0[lk] - dq / p0[lk]
-    dd = abs(dnew - delta[lk, c])
-    if dd > dch[c]:
-        dch[c] = dd
-    delta[lk, c] = dnew
-    return 0
 
 
 @_njit
@@ -413,7 +194,7 @@ def solve_leaks_lanes(nj, nn, n1, n2, kind, ip1, ip2, tlim, ltype, resist, km, h
             if s < 0:
                 continue
             a0, a1 = em_ptr[s], em_ptr[s + 1]
-            fail[c] = _lane_newton(c, g, g2, z_inv, ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r, pump_n,
+            fail[c] = lane_newton(c, g, g2, z_inv, ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r, pump_n,
                                    speed, elev, h0, q0, p0, hl0, ip1, ip2, em_node[a0:a1], em_ke[a0:a1], qexp,
                                    e_cur[c], s_links[c], dq_s[c], col1[c], col2[c], sign2[c], rm[c], nr[c], ns[c], lu,
                                    piv)
@@ -447,22 +228,18 @@ def solve_leaks_lanes(nj, nn, n1, n2, kind, ip1, ip2, tlim, ltype, resist, km, h
             ck3 = c3[lk]
             tk = tlim[lk]
             qmin = 0.0 if kd == 2 else -np.inf  # a check valve / pump must not reverse
-            dl = delta[lk]
-            ha = dh[a]
-            hb = dh[b]
-            ql = qb[lk]
-            il = ins[lk]
+            # 2-D indexing, not row views: a view per link and pass costs a reference-count pair
             nexc = 0
             for c in range(nb):
-                old = dl[c] if keep[c] else 0.0
-                q = qk + pk * (ha[c] - hb[c] - old)
+                old = delta[lk, c] if keep[c] else 0.0
+                q = qk + pk * (dh[a, c] - dh[b, c] - old)
                 dq = q - qk
-                ql[c] = q
-                exc = (il[c] != 0) | (abs(dq) > tk) | (q < qmin)
+                qb[lk, c] = q
+                exc = (ins[lk, c] != 0) | (abs(dq) > tk) | (q < qmin)
                 dn = dq * dq * (ck + ck3 * dq)
                 excl[c] = exc
                 nexc += exc
-                dl[c] = old if exc else dn
+                delta[lk, c] = old if exc else dn
                 dch[c] = max(dch[c], 0.0 if exc else abs(dn - old))
             for w in range(nw if nexc else 0):
                 if excl_w[w] == 0:
@@ -470,19 +247,17 @@ def solve_leaks_lanes(nj, nn, n1, n2, kind, ip1, ip2, tlim, ltype, resist, km, h
                 for c in range(8 * w, min(8 * w + 8, nb)):
                     if excl[c] == 0 or lane_s[c] < 0 or fail[c] != 0:
                         continue
-                    fail[c] = _lane_exception(c, lk, kd, ql[c], ltype, resist, km, hexp, pump_of_link, pump_h0,
+                    fail[c] = lane_exception(c, lk, kd, qb[lk, c], ltype, resist, km, hexp, pump_of_link, pump_h0,
                                               pump_r, pump_n, speed, q0, p0, hl0, c2, c3, tlim, delta, ins, qb,
                                               s_links[c], dq_s[c], ns[c], added, dch)
             ia = ip1[lk]
             ib = ip2[lk]
             if ia >= 0:
-                ga = g[ia]
                 for c in range(nb):
-                    ga[c] += pk * dl[c]
+                    g[ia, c] += pk * delta[lk, c]
             if ib >= 0:
-                gb = g[ib]
                 for c in range(nb):
-                    gb[c] -= pk * dl[c]
+                    g[ib, c] -= pk * delta[lk, c]
         # 5. lanes done, not handled, or on to the next pass
         nfin = 0
         for c in range(nb):
@@ -538,9 +313,52 @@ class InverseSolver(LowRankSolver):
     def applicable(engine) -> bool:
         return LowRankSolver.applicable(engine) and engine.c.nj ** 2 * 8 <= MAX_DENSE_BYTES
 
-    def __init__(self, engine) -> None:
+    def __init__(self, engine, leave_out_closed: bool = True) -> None:
         super().__init__(engine)
         self.dense: dict[int, tuple] = {}
+        self.patterns: dict[bytes, tuple] = {}
+        self.leave_out_closed = leave_out_closed
+
+    def matrix_pattern(self, status: np.ndarray) -> tuple:
+        """J0 without the pipes closed in the base (`status`) between two junctions, as the compiled EPS does
+        (`Kernel.lagged_pattern`): their 1/CBIG coupling changes a scenario's heads by ~1e-8 of its head changes,
+        and on a city zoned by closed boundary pipes it is half of L (demo city: 7,722 -> 3,446 entries), so the
+        dense inverse and both substitutions per pass cost half.  Each end keeps the 1/CBIG on its diagonal.  The
+        full pattern when some junctions would then hang on no open link to a tank or reservoir (a pocket: J0
+        would be near-singular) or when there is nothing to leave out."""
+        c = self.engine.c
+        nj = c.nj
+        drop = (status <= CLOSED) & (c.n1 < nj) & (c.n2 < nj) & (c.n1 != c.n2)
+        if not drop.any() or not self.leave_out_closed:
+            return self.full_pattern
+        key = np.packbits(drop).tobytes()
+        if key not in self.patterns:
+            self.patterns[key] = self._reduced_pattern(drop, status)
+        return self.patterns[key]
+
+    def _reduced_pattern(self, drop: np.ndarray, status: np.ndarray) -> tuple:
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        from runze.hydraulics.fastkernel import link_slots
+        from runze.hydraulics.smatrix import Factor, MatrixPattern
+
+        c = self.engine.c
+        nj, nn = c.nj, c.nn
+        held = status > CLOSED
+        graph = coo_matrix((np.ones(int(held.sum())), (c.n1[held], c.n2[held])), shape=(nn, nn))
+        _, comp = connected_components(graph, directed=False)
+        fixed = np.zeros(comp.max() + 1, bool)
+        fixed[comp[nj:]] = True  # components holding a tank or reservoir
+        if not fixed[comp[:nj]].all():
+            return self.full_pattern
+        n1 = c.n1.copy()
+        n1[drop] = c.n2[drop]  # a self-loop has no off-diagonal entry; its P still lands on the diagonal
+        pat = MatrixPattern(nj, n1, c.n2, "ldl")
+        sym = Factor(pat, "ldl")._sym
+        iperm = np.empty(nj, np.int64)
+        iperm[sym.perm] = np.arange(nj)
+        return sym, iperm, link_slots(c.nl, pat.jj_links, pat.off_slot), pat.diag_slot, pat.nnz
 
     def _dense(self, time: int, base):
         if time in self.dense:
@@ -549,13 +367,13 @@ class InverseSolver(LowRankSolver):
         if prep is None:
             self.dense[time] = None
             return None
-        st, status, p0, hl0, c2, c3, lx, d = prep
-        c, sym = self.engine.c, self.sym
+        st, status, p0, hl0, c2, c3, lx, d, sym, iperm = prep
+        c = self.engine.c
         z = np.empty((c.nj, c.nj))
         dense_inverse(c.nj, sym.lp, sym.li, lx, d, z, 32)
         kind = np.where(status <= CLOSED, 0, np.where((c.ltype == CVPIPE) | (c.ltype == PUMP), 2, 1)).astype(np.int64)
         iperm_ext = np.full(c.nn, -1, np.int64)
-        iperm_ext[: c.nj] = self.iperm
+        iperm_ext[: c.nj] = iperm
         ip1 = iperm_ext[c.n1]
         ip2 = iperm_ext[c.n2]
         # Taylor terms when the flow moved < 5 % (12.5 % for power-law pipes) and the law has a curvature there
@@ -572,9 +390,8 @@ class InverseSolver(LowRankSolver):
         dense = self._dense(time, base) if prep is not None else None
         if dense is None:
             return None
-        st, status, p0, hl0, c2, c3, lx, d = prep
+        st, status, p0, hl0, c2, c3, lx, d, sym, iperm = prep
         z, kind, ip1, ip2, tlim = dense
-        sym = self.sym
         n = len(plans)
         sizes = np.fromiter((p.em_node.size for p in plans), np.int64, n)
         em_ptr = np.zeros(n + 1, np.int64)
@@ -589,7 +406,7 @@ class InverseSolver(LowRankSolver):
         info = np.zeros(n, np.int64)
         solve_leaks_lanes(c.nj, c.nn, c.n1, c.n2, kind, ip1, ip2, tlim, c.ltype, c.resist, c.km, c.hexp,
                           self.pump_of_link, c.pump_h0, c.pump_r, c.pump_n, st.setting, c.elev, st.H, st.Q, p0, hl0,
-                          c2, c3, sym.lp, sym.li, lx, d, sym.perm, self.iperm, z, em_ptr, em_node, em_ke, c.qexp, H, Q, E,
+                          c2, c3, sym.lp, sym.li, lx, d, sym.perm, iperm, z, em_ptr, em_node, em_ke, c.qexp, H, Q, E,
                           passes, info, BLOCK)
         base_rows = sizes == 0
         if base_rows.any():

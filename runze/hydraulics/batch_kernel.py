@@ -505,6 +505,7 @@ class LowRankSolver:
         self.sym = k.factor._sym
         self.iperm = np.empty(c.nj, np.int64)
         self.iperm[self.sym.perm] = np.arange(c.nj)
+        self.full_pattern = (self.sym, self.iperm, k.slot, k.pattern.diag_slot, k.pattern.nnz)
         self.pump_of_link = np.full(c.nl, -1, np.int64)
         self.pump_of_link[c.pumps] = np.arange(c.pumps.size)
         self.per_time: dict[int, tuple] = {}
@@ -514,7 +515,7 @@ class LowRankSolver:
     def _prepare(self, time: int, base):
         if time in self.per_time:
             return self.per_time[time]
-        eng, c, sym = self.engine, self.engine.c, self.sym
+        eng, c = self.engine, self.engine.c
         # the base must be converged tightly: every scenario inherits its residual
         st = base.copy()
         eng._set_emitters(eng.base_emitters, eng.base_em_ke)
@@ -522,18 +523,18 @@ class LowRankSolver:
         if not info.converged and info.relerr > 1e-8:
             self.per_time[time] = None
             return None
-        data = np.zeros(eng.kernel.pattern.nnz)
+        status = st.status.copy()
+        sym, iperm, slot, diag_slot, nnz = self.matrix_pattern(status)
+        data = np.zeros(nnz)
         p0 = np.zeros(c.nl)
         hl0 = np.zeros(c.nl)
         c2 = np.zeros(c.nl)
-        status = st.status.copy()
         for k in np.flatnonzero(status > CLOSED):  # only pipes and pumps may be open here (applicable())
             if c.ltype[k] not in (PIPE, CVPIPE, PUMP):
                 self.per_time[time] = None
                 return None
         base_linearisation(c.nj, c.n1, c.n2, status, c.ltype, c.resist, c.km, c.hexp, self.pump_of_link,
-                           c.pump_h0, c.pump_r, c.pump_n, st.setting, st.Q, eng.kernel.slot,
-                           eng.kernel.pattern.diag_slot, data, p0, hl0, c2)
+                           c.pump_h0, c.pump_r, c.pump_n, st.setting, st.Q, slot, diag_slot, data, p0, hl0, c2)
         lx = np.empty_like(sym.lx)
         d = np.empty(c.nj)
         y = np.zeros(c.nj)
@@ -542,9 +543,14 @@ class LowRankSolver:
             self.per_time[time] = None
             return None
         c3 = third_order(c, status, st.Q)
-        prep = (st, status, p0, hl0, c2, c3, lx, d)
+        prep = (st, status, p0, hl0, c2, c3, lx, d, sym, iperm)
         self.per_time[time] = prep
         return prep
+
+    def matrix_pattern(self, status: np.ndarray) -> tuple:
+        """(symbolic LDLᵀ, inverse ordering, link slots, diagonal slots, nnz) of J0 for the base `status`: the
+        engine's full pattern here; `InverseSolver` leaves closed pipes out."""
+        return self.full_pattern
 
     def solve_many(self, plans, time: int, base):
         """Raw (H, Q, E, passes) for `plans` (emitter-only); passes −1 where the full solver must take over."""
@@ -552,8 +558,7 @@ class LowRankSolver:
         prep = self._prepare(time, base)
         if prep is None:
             return None
-        st, status, p0, hl0, c2, c3, lx, d = prep
-        sym = self.sym
+        st, status, p0, hl0, c2, c3, lx, d, sym, iperm = prep
         n = len(plans)
         em_ptr = np.zeros(n + 1, np.int64)
         em_ptr[1:] = np.cumsum([p.em_node.size for p in plans])
@@ -566,7 +571,7 @@ class LowRankSolver:
         info = np.zeros(n, np.int64)
         solve_leaks(c.nj, c.nn, c.n1, c.n2, status, c.ltype, c.resist, c.km, c.hexp, self.pump_of_link, c.pump_h0,
                     c.pump_r, c.pump_n, st.setting, c.elev, st.H, st.Q, p0, hl0, c2, c3, sym.lp, sym.li, lx, d, sym.perm,
-                    self.iperm, sym.parent, em_ptr, em_node.astype(np.int64), em_ke.astype(float), c.qexp, H, Q, E,
+                    iperm, sym.parent, em_ptr, em_node.astype(np.int64), em_ke.astype(float), c.qexp, H, Q, E,
                     passes, info)
         base_rows = em_ptr[1:] == em_ptr[:-1]  # no emitter at all: the base itself
         if base_rows.any():
