@@ -15,7 +15,14 @@ from sqlalchemy import func, select
 from runze.ops import audit, crews
 from runze.ops import workorders as wo_ops
 from runze.ops.auth import SYSTEM, Actor
-from runze.ops.errors import IllegalTransition, InvalidInput, PermissionDenied, StaleVersion, VersionRequired
+from runze.ops.errors import (
+    IllegalTransition,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    StaleVersion,
+    VersionRequired,
+)
 from runze.store import AuditEntry, WorkOrder, WorkOrderAsset
 
 REPAIR = {"emergency_repair", "planned_repair"}
@@ -223,3 +230,38 @@ def test_pages_count_orders_not_joined_rows(database):
         assert len(seen) == len(set(seen)) == 9
         assert wo_ops.list_work_orders(session, limit=4, offset=20).total == 9
         assert wo_ops.list_work_orders(session, kind=["meter_work"]).total == 0
+
+
+def _as_reading(wo: WorkOrder) -> dict:
+    """What the row path must give for a mapped order (the API's readings come from the row path)."""
+    data = {key: getattr(wo, key) for key in wo_ops.READ_KEYS}
+    data["crew_name"] = wo.crew.name if wo.crew is not None else None
+    data["assets"] = [{"category": a.category, "asset_id": a.asset_id} for a in wo.assets]
+    return data
+
+
+def test_row_readings_match_the_mapped_orders(database):
+    """read_work_order / list_work_order_reads (Core rows, autocommit session) give what the ORM loads: columns,
+    crew name, assets in order, pages, totals (past the end too) and every filter."""
+    with database.session() as session:
+        crew = crews.create_crew(session, SYSTEM, name="抢修一班")
+        t0 = datetime(2025, 7, 1, tzinfo=UTC)
+        for i in range(9):
+            wo = wo_ops.create_work_order(session, SYSTEM, kind=wo_ops.KINDS[i % 3], title=f"单 {i}",
+                                          reported_at=t0 + timedelta(hours=i), crew_id=crew.id if i % 2 else None)
+            session.add_all(WorkOrderAsset(work_order_id=wo.id, category="node" if k % 2 else "link",
+                                           asset_id=f"A{9 - k}") for k in range(i % 4))
+            session.commit()
+    filters = [{}, {"status": ["reported"]}, {"kind": [wo_ops.KINDS[1], wo_ops.KINDS[2]]}, {"crew_id": crew.id},
+               {"since": t0 + timedelta(hours=2), "until": t0 + timedelta(hours=7)}, {"kind": ["meter_work"]}]
+    with database.session() as orm, database.reads() as rows:
+        for where in filters:
+            for offset in (0, 4, 8, 20):
+                expected = wo_ops.list_work_orders(orm, limit=4, offset=offset, **where)
+                got = wo_ops.list_work_order_reads(rows, limit=4, offset=offset, **where)
+                assert (got.total, got.limit, got.offset) == (expected.total, 4, offset), where
+                assert got.items == [_as_reading(w) for w in expected.items], (where, offset)
+        for wo in wo_ops.list_work_orders(orm, limit=50).items:
+            assert wo_ops.read_work_order(rows, wo.id) == _as_reading(wo)
+        with pytest.raises(NotFound):
+            wo_ops.read_work_order(rows, 999999)

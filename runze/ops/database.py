@@ -17,11 +17,13 @@ from runze.store.engine import normalise_url
 
 @dataclass
 class Database:
-    """An engine and its session factory."""
+    """An engine and its session factories: `sessions` for use cases (one transaction each) and `reads` for
+    requests that only read (autocommit: each SELECT is its own snapshot and no BEGIN/ROLLBACK round trips)."""
 
     url: str
     engine: Engine
     sessions: sessionmaker[Session]
+    reads: sessionmaker[Session]
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -40,7 +42,11 @@ def open_database(settings: Settings, url: str | None = None) -> Database:
     engine = make_engine(
         url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow, echo=settings.echo_sql
     )
-    return Database(url=url, engine=engine, sessions=make_session_factory(engine))
+    # the same pool: a connection is switched to autocommit for the read and back when it returns (client-side
+    # flags in both drivers, no round trip)
+    readonly = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return Database(url=url, engine=engine, sessions=make_session_factory(engine),
+                    reads=make_session_factory(readonly))
 
 
 def migrate(db: Database) -> str | None:

@@ -21,10 +21,11 @@ time without water = restored − isolated, total = closed (or cancelled) − re
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from runze.ops import audit
@@ -134,21 +135,33 @@ def _legal_next(kind: str, status: str, isolated: bool) -> tuple[str, ...]:
 
 def durations(wo: WorkOrder) -> dict[str, float | None]:
     """Seconds between steps that KPIs use; None where a step has not happened."""
+    return step_durations({column: getattr(wo, column) for column in _STEP_TIMES})
+
+
+def step_durations(times: Mapping[str, datetime | None]) -> dict[str, float | None]:
+    """`durations` from the step times alone (a reading's row as well as a record)."""
 
     def span(start: datetime | None, end: datetime | None) -> float | None:
         return None if start is None or end is None else (end - start).total_seconds()
 
     return {
-        "time_to_dispatch_s": span(wo.reported_at, wo.dispatched_at),
-        "time_to_site_s": span(wo.reported_at, wo.on_site_at),
-        "time_without_water_s": span(wo.isolated_at, wo.restored_at),
-        "repair_s": span(wo.on_site_at, wo.repaired_at),
-        "total_s": span(wo.reported_at, wo.closed_at or wo.cancelled_at),
+        "time_to_dispatch_s": span(times["reported_at"], times["dispatched_at"]),
+        "time_to_site_s": span(times["reported_at"], times["on_site_at"]),
+        "time_without_water_s": span(times["isolated_at"], times["restored_at"]),
+        "repair_s": span(times["on_site_at"], times["repaired_at"]),
+        "total_s": span(times["reported_at"], times["closed_at"] or times["cancelled_at"]),
     }
 
 
+_STEP_TIMES = tuple(STEP_COLUMN.values())
+
+
 def code_of(wo: WorkOrder) -> str:
-    return f"WO{wo.id:07d}"
+    return code_of_id(wo.id)
+
+
+def code_of_id(wo_id: int) -> str:
+    return f"WO{wo_id:07d}"
 
 
 # ---- reads ----------------------------------------------------------------------------------------------
@@ -164,6 +177,25 @@ def get_work_order(session: Session, wo_id: int) -> WorkOrder:
     return wo
 
 
+def _filters(status: list[str] | None, kind: list[str] | None, crew_id: int | None, since: datetime | None,
+             until: datetime | None) -> list[Any]:
+    where: list[Any] = []
+    if status:
+        where.append(WorkOrder.status.in_(status))
+    if kind:
+        where.append(WorkOrder.kind.in_(kind))
+    if crew_id is not None:
+        where.append(WorkOrder.crew_id == crew_id)
+    if since is not None:
+        where.append(WorkOrder.reported_at >= since)
+    if until is not None:
+        where.append(WorkOrder.reported_at < until)
+    return where
+
+
+_NEWEST_FIRST = (WorkOrder.reported_at.desc(), WorkOrder.id.desc())
+
+
 def list_work_orders(
     session: Session,
     *,
@@ -176,19 +208,104 @@ def list_work_orders(
     offset: int = 0,
 ) -> Page[WorkOrder]:
     """Work orders, newest report first; `since`/`until` bound the report time (until excluded)."""
-    query = (select(WorkOrder).options(*_READ_OPTIONS)
-             .order_by(WorkOrder.reported_at.desc(), WorkOrder.id.desc()))
-    if status:
-        query = query.where(WorkOrder.status.in_(status))
-    if kind:
-        query = query.where(WorkOrder.kind.in_(kind))
-    if crew_id is not None:
-        query = query.where(WorkOrder.crew_id == crew_id)
-    if since is not None:
-        query = query.where(WorkOrder.reported_at >= since)
-    if until is not None:
-        query = query.where(WorkOrder.reported_at < until)
+    query = (select(WorkOrder).options(*_READ_OPTIONS).where(*_filters(status, kind, crew_id, since, until))
+             .order_by(*_NEWEST_FIRST))
     return paginate(session, query, limit=limit, offset=offset)
+
+
+# ---- readings: the same orders as plain rows ------------------------------------------------------------
+# The API's read routes need no ORM objects: one Core SELECT (order, crew name, assets as joined rows) folded
+# into one dict per order costs about a third of the CPU of loading the mapped objects and reading their
+# attributes back (identity map, instance state, lazy-load guards).  The dicts carry the record's columns,
+# `crew_name` and `assets`; runze.web.schemas.workorders adds the derived fields.
+_WO = WorkOrder.__table__
+_READ_COLUMNS = tuple(c for c in _WO.c if c.key != "created_by_id")
+READ_KEYS = tuple(c.key for c in _READ_COLUMNS)
+_ASSET = WorkOrderAsset.__table__
+_CREW = Crew.__table__
+_READ_TAIL = (_CREW.c.name.label("crew_name"), _ASSET.c.category.label("asset_category"),
+              _ASSET.c.asset_id.label("asset_asset_id"))
+
+
+def _read_select(from_: Any = _WO) -> Select[Any]:
+    return (select(*_READ_COLUMNS, *_READ_TAIL).select_from(from_)
+            .outerjoin(_CREW, _CREW.c.id == _WO.c.crew_id)
+            .outerjoin(_ASSET, _ASSET.c.work_order_id == _WO.c.id))
+
+
+def _fold(rows: Any) -> list[dict[str, Any]]:
+    """Joined rows (one per asset, or one with NULL asset columns) → one dict per order, in row order.  Columns
+    after the asset's (the list's total) are ignored."""
+    n = len(READ_KEYS)
+    orders: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        record = orders.get(row[0])
+        if record is None:
+            record = dict(zip(READ_KEYS, row[:n], strict=True))
+            record["crew_name"] = row[n]
+            record["assets"] = []
+            orders[row[0]] = record
+        if row[n + 1] is not None:
+            record["assets"].append({"category": row[n + 1], "asset_id": row[n + 2]})
+    return list(orders.values())
+
+
+# The statements are built once, with bound parameters, and run on the session's connection (Core, not the
+# ORM's execute): building a SELECT of this size and its cache key costs more than running it.
+_READ_ONE = _read_select().where(_WO.c.id == bindparam("wo_id")).order_by(_ASSET.c.id)
+_FILTER_CLAUSES = {
+    "status": _WO.c.status.in_(bindparam("status", expanding=True)),
+    "kind": _WO.c.kind.in_(bindparam("kind", expanding=True)),
+    "crew_id": _WO.c.crew_id == bindparam("crew_id"),
+    "since": _WO.c.reported_at >= bindparam("since", type_=_WO.c.reported_at.type),
+    "until": _WO.c.reported_at < bindparam("until", type_=_WO.c.reported_at.type),
+}
+_NEWEST_FIRST_ROWS = (_WO.c.reported_at.desc(), _WO.c.id.desc())
+
+
+@functools.lru_cache(maxsize=64)  # one pair per combination of filters given (32 at most)
+def _list_statements(filters: tuple[str, ...]) -> tuple[Select[Any], Select[Any]]:
+    where = [_FILTER_CLAUSES[name] for name in filters]
+    page = (select(_WO.c.id, func.count().over().label("total")).where(*where).order_by(*_NEWEST_FIRST_ROWS)
+            .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)).subquery("page"))
+    query = (_read_select(page.join(_WO, _WO.c.id == page.c.id)).add_columns(page.c.total)
+             .order_by(*_NEWEST_FIRST_ROWS, _ASSET.c.id))
+    return query, select(func.count()).select_from(_WO).where(*where)
+
+
+def read_work_order(session: Session, wo_id: int) -> dict[str, Any]:
+    """One work order as a plain dict (see `_fold`), or NotFound."""
+    rows = session.connection().execute(_READ_ONE, {"wo_id": wo_id}).all()
+    if not rows:
+        raise not_found("work order", wo_id)
+    return _fold(rows)[0]
+
+
+def list_work_order_reads(
+    session: Session,
+    *,
+    status: list[str] | None = None,
+    kind: list[str] | None = None,
+    crew_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[dict[str, Any]]:
+    """`list_work_orders` as plain dicts, in one SELECT: the page's ids and the filter's total (a window count,
+    evaluated before LIMIT) in a subquery, joined to the orders, their crews and assets."""
+    given = {"status": status or None, "kind": kind or None, "crew_id": crew_id, "since": since, "until": until}
+    params: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
+    query, count = _list_statements(tuple(params))
+    connection = session.connection()
+    rows = connection.execute(query, {**params, "limit": limit, "offset": offset}).all()
+    if rows:
+        total = rows[0][-1]
+    elif offset == 0:
+        total = 0
+    else:  # a page past the end: no row carries the total
+        total = connection.execute(count, params).scalar() or 0
+    return Page(items=_fold(rows), total=int(total), limit=limit, offset=offset)
 
 
 # ---- writes ---------------------------------------------------------------------------------------------
@@ -214,8 +331,9 @@ def _check_time(at: datetime, field: str, *, not_before: datetime | None = None)
 def _check_crew(session: Session, crew_id: int | None) -> None:
     if crew_id is None:
         return
-    crew = session.get(Crew, crew_id)
-    if crew is None or not crew.is_active:
+    # the flag alone: loading the Crew would load its members too (one more query per dispatch)
+    active = session.scalar(select(Crew.is_active).where(Crew.id == crew_id))
+    if not active:
         raise InvalidInput(f"crew {crew_id} does not exist or is inactive", message_zh="班组不存在或已停用",
                            details={"field": "crew_id"})
 

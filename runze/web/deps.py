@@ -34,8 +34,10 @@ async def get_database(request: Request) -> Database:
     return request.app.state.database
 
 
-async def get_session(db: Annotated[Database, Depends(get_database)]) -> AsyncIterator[Session]:
-    session = db.sessions()  # no I/O until the first query, which runs in the route's thread
+# The session dependencies take the request, not `get_database`: each level of sub-dependency costs FastAPI
+# about as much as the work done here, on every request.
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    session = request.app.state.database.sessions()  # no I/O until the first query, in the route's thread
     try:
         yield session
     finally:
@@ -44,17 +46,32 @@ async def get_session(db: Annotated[Database, Depends(get_database)]) -> AsyncIt
         session.close()
 
 
+async def get_read_session(request: Request) -> AsyncIterator[Session]:
+    """A session for routes that only read: autocommit, so one SELECT is the whole conversation (no BEGIN, no
+    ROLLBACK, and closing it costs no round trip); a route that reads with several SELECTs must not need them
+    to agree with each other."""
+    session = request.app.state.database.reads()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]
 TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
 
 
 def _lookup_actor(db: Database, token: str, settings: Settings) -> tuple[Actor, float]:
-    with db.session() as session:
+    session = db.reads()  # one SELECT of the user: autocommit spares the BEGIN and ROLLBACK
+    try:
         return auth_ops.actor_from_token(session, token, settings)
+    finally:
+        session.close()
 
 
-async def current_actor(request: Request, settings: SettingsDep, token: TokenDep) -> Actor:
+async def current_actor(request: Request, token: TokenDep) -> Actor:
     """The token's user, from the process's actor cache or, on a miss, from the database (in a worker thread).
 
     On the event loop, not a dependency in a thread: a request whose actor is cached needs no thread hop and no
@@ -66,7 +83,8 @@ async def current_actor(request: Request, settings: SettingsDep, token: TokenDep
     actor = cache.get(token)
     if actor is None:
         generation = auth_ops.users_generation()
-        actor, expires_at = await run_in_threadpool(_lookup_actor, request.app.state.database, token, settings)
+        actor, expires_at = await run_in_threadpool(_lookup_actor, request.app.state.database, token,
+                                                    request.app.state.settings)
         cache.put(token, actor, expires_at, generation)
     return actor
 
@@ -79,7 +97,9 @@ class Require:
             raise KeyError(f"unknown action {action!r}")
         self.action = action
 
-    async def __call__(self, actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+    async def __call__(self, request: Request, token: TokenDep) -> Actor:
+        # current_actor called, not declared as a sub-dependency: one level less for FastAPI to solve
+        actor = await current_actor(request, token)
         actor.require(self.action)
         return actor
 

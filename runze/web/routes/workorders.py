@@ -9,10 +9,21 @@ from pydantic import AwareDatetime
 
 from runze.ops import workorders as wo_ops
 from runze.ops.auth import Actor
-from runze.web.deps import IfMatch, Limit, Offset, PathId, SessionDep, expected_version, require
+from runze.web.deps import (
+    IfMatch,
+    Limit,
+    Offset,
+    PathId,
+    ReadSessionDep,
+    SessionDep,
+    expected_version,
+    require,
+)
 from runze.web.errors import error_responses
+from runze.web.responses import adapted_json, model_json
 from runze.web.schemas.common import Page
 from runze.web.schemas.workorders import (
+    PAGE_ADAPTER,
     Edge,
     Kind,
     State,
@@ -21,15 +32,17 @@ from runze.web.schemas.workorders import (
     WorkOrderCreate,
     WorkOrderRead,
     WorkOrderUpdate,
+    with_derived,
 )
 
 router = APIRouter(prefix="/workorders", tags=["workorders"], responses=error_responses(401, 403, 422))
 NOT_NULL = ("title", "description", "priority")
 
 
-def _with_etag(response: Response, wo: Any) -> WorkOrderRead:
-    response.headers["ETag"] = f'"{wo.version}"'
-    return WorkOrderRead.of(wo)
+# The routes below return their JSON themselves (runze.web.responses: no second validation, no second thread
+# hop); response_model documents the body.  Reads go through the autocommit session and plain rows.
+def _with_etag(wo: Any, status_code: int = 200) -> Response:
+    return model_json(WorkOrderRead.of(wo), status_code=status_code, etag=wo.version)
 
 
 @router.get("/states", response_model=StateMachine)
@@ -47,7 +60,7 @@ def state_machine(actor: Annotated[Actor, require("workorders:read")]) -> StateM
 @router.get("", response_model=Page[WorkOrderRead])
 def list_work_orders(
     actor: Annotated[Actor, require("workorders:read")],
-    session: SessionDep,
+    session: ReadSessionDep,
     status: Annotated[list[State] | None, Query()] = None,
     kind: Annotated[list[Kind] | None, Query()] = None,
     crew_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
@@ -55,40 +68,40 @@ def list_work_orders(
     until: Annotated[AwareDatetime | None, Query(description="reported before")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
-) -> dict:
-    page = wo_ops.list_work_orders(session, status=status, kind=kind, crew_id=crew_id, since=since, until=until,
-                                   limit=limit, offset=offset)
-    return {"items": [WorkOrderRead.of(w) for w in page.items], "total": page.total, "limit": page.limit,
-            "offset": page.offset}
+) -> Response:
+    page = wo_ops.list_work_order_reads(session, status=status, kind=kind, crew_id=crew_id, since=since,
+                                        until=until, limit=limit, offset=offset)
+    return adapted_json(PAGE_ADAPTER, {"items": [with_derived(w) for w in page.items], "total": page.total,
+                                       "limit": page.limit, "offset": page.offset})
 
 
 @router.post("", response_model=WorkOrderRead, status_code=201, responses=error_responses(409))
 def create_work_order(body: WorkOrderCreate, actor: Annotated[Actor, require("workorders:create")],
-                      session: SessionDep, response: Response) -> WorkOrderRead:
+                      session: SessionDep) -> Response:
     data = body.model_dump()
     data["assets"] = [a.model_dump() for a in body.assets]
-    return _with_etag(response, wo_ops.create_work_order(session, actor, **data))
+    return _with_etag(wo_ops.create_work_order(session, actor, **data), status_code=201)
 
 
 @router.get("/{wo_id}", response_model=WorkOrderRead, responses=error_responses(404))
-def get_work_order(wo_id: PathId, actor: Annotated[Actor, require("workorders:read")], session: SessionDep,
-                   response: Response) -> WorkOrderRead:
-    return _with_etag(response, wo_ops.get_work_order(session, wo_id))
+def get_work_order(wo_id: PathId, actor: Annotated[Actor, require("workorders:read")],
+                   session: ReadSessionDep) -> Response:
+    record = wo_ops.read_work_order(session, wo_id)
+    return model_json(WorkOrderRead.of_record(record), etag=record["version"])
 
 
 @router.patch("/{wo_id}", response_model=WorkOrderRead, responses=error_responses(404, 409, 428))
 def update_work_order(wo_id: PathId, body: WorkOrderUpdate, actor: Annotated[Actor, require("workorders:update")],
-                      session: SessionDep, response: Response, if_match: IfMatch = None) -> WorkOrderRead:
+                      session: SessionDep, if_match: IfMatch = None) -> Response:
     version = expected_version(body.version, if_match)
     changes = body.model_dump(exclude_unset=True, exclude={"version"})
     changes = {k: v for k, v in changes.items() if not (v is None and (k in NOT_NULL or k == "assets"))}
-    wo = wo_ops.update_work_order(session, actor, wo_id, changes, expected_version=version)
-    return _with_etag(response, wo)
+    return _with_etag(wo_ops.update_work_order(session, actor, wo_id, changes, expected_version=version))
 
 
 @router.post("/{wo_id}/transitions", response_model=WorkOrderRead, responses=error_responses(404, 409, 428))
 def transition(wo_id: PathId, body: TransitionRequest, actor: Annotated[Actor, require("workorders:transition")],
-               session: SessionDep, response: Response, if_match: IfMatch = None) -> WorkOrderRead:
+               session: SessionDep, if_match: IfMatch = None) -> Response:
     wo = wo_ops.transition(session, actor, wo_id, body.to, expected_version=expected_version(body.version, if_match),
                            at=body.at, crew_id=body.crew_id, reason=body.reason)
-    return _with_etag(response, wo)
+    return _with_etag(wo)

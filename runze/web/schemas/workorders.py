@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter
 
 from runze.ops import workorders as wo_ops
-from runze.web.schemas.common import ORMModel
+from runze.web.schemas.common import ORMModel, Page
 
 Kind = Literal[wo_ops.KINDS]  # type: ignore[valid-type]
 State = Literal[wo_ops.STATES]  # type: ignore[valid-type]
@@ -90,13 +90,24 @@ class WorkOrderRead(ORMModel):
 
     @classmethod
     def of(cls, wo: Any) -> WorkOrderRead:
+        """The reading of a mapped WorkOrder (what the write use cases return)."""
         data = {name: getattr(wo, name) for name in _COPIED}
-        data["assets"] = [AssetRef(category=a.category, asset_id=a.asset_id) for a in wo.assets]
-        data["code"] = wo_ops.code_of(wo)
+        data["assets"] = [{"category": a.category, "asset_id": a.asset_id} for a in wo.assets]
         data["crew_name"] = wo.crew.name if wo.crew is not None else None
-        data["durations"] = Durations(**wo_ops.durations(wo))
-        data["next_states"] = wo_ops.legal_next(wo.kind, wo.status, isolated=wo.isolated_at is not None)
-        return cls(**data)
+        return cls.of_record(data)
+
+    @classmethod
+    def of_record(cls, data: dict[str, Any]) -> WorkOrderRead:
+        """The reading of a plain record (runze.ops.workorders.read_work_order); `data` gains the derived fields."""
+        return cls.model_validate(with_derived(data))
+
+
+def with_derived(data: dict[str, Any]) -> dict[str, Any]:
+    """Add the fields computed from a record's columns: code, durations, next states."""
+    data["code"] = wo_ops.code_of_id(data["id"])
+    data["durations"] = wo_ops.step_durations(data)
+    data["next_states"] = wo_ops.legal_next(data["kind"], data["status"], isolated=data["isolated_at"] is not None)
+    return data
 
 
 class Edge(BaseModel):
@@ -116,3 +127,6 @@ class StateMachine(BaseModel):
 # the fields read straight off the record (a page of 50 orders reads each of these 50 times: no hasattr probing)
 _COPIED = tuple(name for name in WorkOrderRead.model_fields
                 if name not in {"assets", "code", "crew_name", "durations", "next_states"})
+
+# a page validated in one call from plain dicts (pydantic's core walks the list; no model built twice)
+PAGE_ADAPTER: TypeAdapter[Page[WorkOrderRead]] = TypeAdapter(Page[WorkOrderRead])
