@@ -121,9 +121,12 @@ def area_level(events, truth: pd.DataFrame, net, layout, flow_columns) -> dict:
         v = [found[i] for i in t.index[mask] if i in found]
         return round(float(np.median(v)), 2) if v else None
 
+    t["alarm_delay_h"] = [round(found[i], 1) if i in found else None for i in t.index]
+    per_leak = t[["area", "kind", "peak_m3h", "start", "end", "alarm_delay_h"]]
     return {"leaks_over_2_found": int(sum(1 for i in found if big[i])), "leaks_over_2": int(big.sum()),
             "unmonitored_leaks": int((t["area"] == "-").sum()), "false_positives": fps, "repeats": repeats,
-            "median_alarm_delay_abrupt_h": med(abrupt), "median_alarm_delay_incipient_h": med(~abrupt)}
+            "median_alarm_delay_abrupt_h": med(abrupt), "median_alarm_delay_incipient_h": med(~abrupt),
+            "per_leak": per_leak}
 
 
 def main() -> None:
@@ -180,8 +183,9 @@ def main() -> None:
     print(json.dumps({k: round(v, 1) for k, v in timings.items()}))
     print(table.to_string(index=False))
     print(json.dumps(summary, indent=1))
-    print("detection by area (before localisation):",
-          json.dumps(area_level(events, truth, net, layout, scada.frames.get("flow", pd.DataFrame()).columns)))
+    by_area = area_level(events, truth, net, layout, scada.frames.get("flow", pd.DataFrame()).columns)
+    print(by_area.pop("per_leak").to_string())
+    print("detection by area (before localisation):", json.dumps(by_area))
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
     print("load average:", " ".join(load))
     try:

@@ -1,15 +1,12 @@
-"""Leak events from SCADA: DMA inflow residuals against a data-driven prediction, with CUSUM change detection.
+"""Leak events from SCADA: each metered area's inflow against its expected inflow, with change detection.
 
-Per DMA the net inflow (sum of metered inlets, signed into the DMA; without DMAs, one area "ALL" fed by the
-metered source links and the tanks) is averaged over `block_min` minutes.  Its prediction is the rest of the
-system: Q_k(t) ≈ a_k(time of day) × Σ_{j≠k} Q_j(t), fitted over a clean training window, because weather,
-weekday and season move all DMAs together while a leak moves one (one area only: the same-time-of-day mean of
-the previous week).  The residual r = Q − prediction, scaled by its training spread per time of day, drives an
-upper CUSUM (S = max(0, S + z − k), alarm at S > h).  At an alarm: start = last time S was 0, size = mean
-residual since the start above the DMA's current baseline, growth = slope of a ramp fitted from the start;
-kind = abrupt when a step fits the residual since the start better than a ramp, else incipient.  The baseline
-then moves to the new level and follows it slowly (EWMA) so a growing or repaired leak does not re-alarm, while
-a new leak in the same DMA still does.
+Areas (areas.py) are the DMAs and the trunk mains the flow meters close off; an area's net inflow is the
+signed sum of its meters.  Expected inflow (`model_prediction`): the model's demand of the area (base ×
+patterns) × the area's own level against it (weekdays, weekends; from training) × what moves every area
+together (the median over areas, a day's mean: season).  Without modelled demand, the prediction is
+data-driven: Q_k(t) ≈ a_k(time of day) × Σ_{j≠k} Q_j(t), or one area against its own profile.
+The residual (measured − expected) goes to change.py: a step test on the 5-minute residual for bursts, and
+CUSUMs on hourly means for slow leaks.  Each event: area, start, alarm time, size, growth, kind.
 """
 
 from __future__ import annotations
