@@ -83,7 +83,7 @@ class Event:
     label: str = ""  # both languages in one line, "zh / en"
     labels: dict[str, str] = field(default_factory=dict)  # the label in each language
 
-    def name(self, labels: dict[str, str]) -> None:
+    def set_label(self, labels: dict[str, str]) -> None:
         """Set the label in every language (and `label`, the one-line form)."""
         self.labels = dict(labels)
         self.label = " / ".join(labels[lang] for lang in LANGUAGES)
@@ -146,8 +146,8 @@ def build_event(network: Network, plant: str | int | None = None, capacity: floa
         raise EventError(bilingual("dispatch.bad_factor", factor=demand_factor))
     if ev.demand_factor != 1.0:
         labels.append(both("dispatch.label.demand_factor", factor=ev.demand_factor))
-    ev.name({lang: "; ".join(part[lang] for part in labels) for lang in LANGUAGES} if labels
-            else both("dispatch.label.normal"))
+    ev.set_label({lang: "; ".join(part[lang] for part in labels) for lang in LANGUAGES} if labels
+                 else both("dispatch.label.normal"))
     return ev
 
 

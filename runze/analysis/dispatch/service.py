@@ -222,7 +222,7 @@ def scenario(network: Network, kind: str, plant: str | None = None, start_s: int
     if kind == "commission-plant4":
         p4 = resolve_plant(network, plant or "4")
         event = build_event(network, plant=p4["id"], capacity=0.0)
-        event.name(both("dispatch.label.before_commissioning", name=p4.get("name", p4["id"])))
+        event.set_label(both("dispatch.label.before_commissioning", name=p4.get("name", p4["id"])))
         res = analyse(network, event, start_s, hours, optimise=False, epanet_check=False, **kwargs)
         res["verdict"] = commission_verdict(res, p4)
         # before = the city without the plant ("no_action"), after = with it: commissioning is the "plan"
@@ -240,10 +240,10 @@ def scenario(network: Network, kind: str, plant: str | None = None, start_s: int
         if plant is None:
             raise EventError(bilingual("dispatch.maintenance_needs_plant"))
         event = build_event(network, plant=plant, capacity=0.0)
-        event.name({lang: _t("dispatch.label.maintenance", lang, label=event.labels[lang]) for lang in LANGUAGES})
+        event.set_label({lang: _t("dispatch.label.maintenance", lang, label=event.labels[lang]) for lang in LANGUAGES})
     else:
         event = build_event(network, demand_factor=HOT_DAY_FACTOR)
-        event.name(both("dispatch.label.hot_day", increase=HOT_DAY_FACTOR - 1))
+        event.set_label(both("dispatch.label.hot_day", increase=HOT_DAY_FACTOR - 1))
     res = analyse(network, event, start_s, hours, **kwargs)
     res["scenario"] = {"kind": kind, "plant": plant}
     return res
