@@ -32,12 +32,16 @@ from runze.hydraulics.batch_kernel import (
     HEAD_TOL,
     MAX_PASSES,
     MAX_S,
+    RATIO_HI,
+    RATIO_LO,
     TAYLOR3_SPAN,
     LowRankSolver,
     _njit,
+    law_scalar,
+    law_table,
     numba,
 )
-from runze.hydraulics.batch_lane import lane_exception, lane_newton
+from runze.hydraulics.batch_lane import lane_newton
 from runze.hydraulics.compile import CLOSED, CVPIPE, PUMP
 
 MAX_DENSE_BYTES = 200e6  # Z = J0⁻¹ is used only up to this size (nj ≤ 5,000); larger networks: batch_kernel
@@ -102,9 +106,8 @@ def multi_solve(n, lp, li, lx, d, g, na):
 
 
 @_njit
-def solve_leaks_lanes(nj, nn, n1, n2, kind, ip1, ip2, tlim, ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r,
-                      pump_n, speed, elev, h0, q0, p0, hl0, c2, c3, lp, li, lx, d, perm, iperm, z_inv, em_ptr, em_node,
-                      em_ke, qexp, H, Q, E, passes, info, nb):
+def solve_leaks_lanes(nj, nn, n1, n2, kind, ip1, ip2, tlim, law, elev, h0, q0, p0, hl0, c2, c3, lp, li, lx, d, perm,
+                      iperm, z_inv, em_ptr, em_node, em_ke, qexp, H, Q, E, passes, info, nb):
     """Every scenario s (emitters em_node[em_ptr[s]:em_ptr[s+1]]) on a pool of `nb` lanes advanced in lock-step;
     a lane whose scenario is done (or not handled) takes the next one.  passes[s] = −1: not handled (info[s] =
     reason); 0: no emitter (the caller copies the base solution)."""
@@ -139,6 +142,7 @@ def solve_leaks_lanes(nj, nn, n1, n2, kind, ip1, ip2, tlim, ltype, resist, km, h
     ns = np.zeros(nb, np.int64)
     lu = np.zeros((maxcols, maxcols))
     piv = np.zeros(maxcols, np.int64)
+    wk = np.zeros((8, maxcols))  # the lanes' Newton scratch vectors (one lane at a time)
     passes[:] = -1
     info[:] = 6
     fin_c = np.zeros(nb, np.int64)  # lanes finished in this round, and their scenario (−1: not handled)
@@ -194,10 +198,8 @@ def solve_leaks_lanes(nj, nn, n1, n2, kind, ip1, ip2, tlim, ltype, resist, km, h
             if s < 0:
                 continue
             a0, a1 = em_ptr[s], em_ptr[s + 1]
-            fail[c] = lane_newton(c, g, g2, z_inv, ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r, pump_n,
-                                   speed, elev, h0, q0, p0, hl0, ip1, ip2, em_node[a0:a1], em_ke[a0:a1], qexp,
-                                   e_cur[c], s_links[c], dq_s[c], col1[c], col2[c], sign2[c], rm[c], nr[c], ns[c], lu,
-                                   piv)
+            fail[c] = lane_newton(c, g, g2, z_inv, law, elev, h0, q0, p0, hl0, ip1, ip2, em_node, em_ke, a0, a1 - a0,
+                                  qexp, e_cur, s_links, dq_s, col1, col2, sign2, rm, nr[c], ns[c], lu, piv, wk)
             nr[c] = a1 - a0 + ns[c]
         # 3. head changes of every junction, all lanes at once
         multi_solve(nj, lp, li, lx, d, g2, nb)
@@ -241,15 +243,48 @@ def solve_leaks_lanes(nj, nn, n1, n2, kind, ip1, ip2, tlim, ltype, resist, km, h
                 nexc += exc
                 delta[lk, c] = old if exc else dn
                 dch[c] = max(dch[c], 0.0 if exc else abs(dn - old))
+            # the (lane, link) pairs left to the exact rules, written out here rather than called: a call would
+            # pass its arrays by reference count, and there are ~40 such pairs per lane and pass
             for w in range(nw if nexc else 0):
                 if excl_w[w] == 0:
                     continue
                 for c in range(8 * w, min(8 * w + 8, nb)):
                     if excl[c] == 0 or lane_s[c] < 0 or fail[c] != 0:
                         continue
-                    fail[c] = lane_exception(c, lk, kd, qb[lk, c], ltype, resist, km, hexp, pump_of_link, pump_h0,
-                                              pump_r, pump_n, speed, q0, p0, hl0, c2, c3, tlim, delta, ins, qb,
-                                              s_links[c], dq_s[c], ns[c], added, dch)
+                    isl = ins[lk, c]
+                    if isl > 0:  # in S: its flow is the lane's Newton unknown
+                        q = qk + dq_s[c, isl - 1]
+                        qb[lk, c] = q
+                        if kd == 2 and q < 0.0:
+                            fail[c] = 4
+                        continue
+                    q = qb[lk, c]
+                    if kd == 2 and q < 0.0:
+                        fail[c] = 4  # a check valve / pump would close: status change, full solver
+                        continue
+                    dq = q - qk
+                    if abs(dq) <= tk:
+                        dnew = dq * dq * (ck + ck3 * dq)
+                    elif dq == 0.0:
+                        dnew = 0.0
+                    else:
+                        hl, hg = law_scalar(q, law[lk, 0] > 0.5, law[lk, 1], law[lk, 2], law[lk, 3], law[lk, 4])
+                        ratio = hg * pk
+                        if ratio < RATIO_LO or ratio > RATIO_HI:  # too far from the chord: exact, into S
+                            n = ns[c] + added[c]
+                            if n >= MAX_S:
+                                fail[c] = 5
+                                continue
+                            s_links[c, n] = lk
+                            dq_s[c, n] = dq
+                            added[c] += 1
+                            ins[lk, c] = n + 1
+                            dch[c] = max(dch[c], abs(delta[lk, c]))
+                            delta[lk, c] = 0.0
+                            continue
+                        dnew = hl - hl0[lk] - dq / pk
+                    dch[c] = max(dch[c], abs(dnew - delta[lk, c]))
+                    delta[lk, c] = dnew
             ia = ip1[lk]
             ib = ip2[lk]
             if ia >= 0:
@@ -378,7 +413,7 @@ class InverseSolver(LowRankSolver):
         ip2 = iperm_ext[c.n2]
         # Taylor terms when the flow moved < 5 % (12.5 % for power-law pipes) and the law has a curvature there
         tlim = np.where(p0 * c2 != 0.0, np.where(c3 != 0.0, TAYLOR3_SPAN, 0.05) * np.abs(st.Q), -1.0)
-        out = (z, kind, ip1, ip2, tlim)
+        out = (z, kind, ip1, ip2, tlim, law_table(c, self.pump_of_link, st.setting))
         self.dense[time] = out
         return out
 
@@ -391,7 +426,7 @@ class InverseSolver(LowRankSolver):
         if dense is None:
             return None
         st, status, p0, hl0, c2, c3, lx, d, sym, iperm = prep
-        z, kind, ip1, ip2, tlim = dense
+        z, kind, ip1, ip2, tlim, law = dense
         n = len(plans)
         sizes = np.fromiter((p.em_node.size for p in plans), np.int64, n)
         em_ptr = np.zeros(n + 1, np.int64)
@@ -404,10 +439,9 @@ class InverseSolver(LowRankSolver):
             H, Q, E = out
         passes = np.zeros(n, np.int64)
         info = np.zeros(n, np.int64)
-        solve_leaks_lanes(c.nj, c.nn, c.n1, c.n2, kind, ip1, ip2, tlim, c.ltype, c.resist, c.km, c.hexp,
-                          self.pump_of_link, c.pump_h0, c.pump_r, c.pump_n, st.setting, c.elev, st.H, st.Q, p0, hl0,
-                          c2, c3, sym.lp, sym.li, lx, d, sym.perm, iperm, z, em_ptr, em_node, em_ke, c.qexp, H, Q, E,
-                          passes, info, BLOCK)
+        solve_leaks_lanes(c.nj, c.nn, c.n1, c.n2, kind, ip1, ip2, tlim, law, c.elev, st.H, st.Q, p0, hl0, c2, c3,
+                          sym.lp, sym.li, lx, d, sym.perm, iperm, z, em_ptr, em_node, em_ke, c.qexp, H, Q, E, passes,
+                          info, BLOCK)
         base_rows = sizes == 0
         if base_rows.any():
             H[base_rows] = st.H

@@ -55,37 +55,56 @@ def _njit(f):
 
 
 @_njit
-def link_law(k, qs, ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r, pump_n, speed):
-    """EPANET's head loss and gradient of an open pipe / power-function pump at signed flow qs (ft, ft/cfs)."""
+def law_scalar(qs, pump, r, n, h0, mk):
+    """EPANET's head loss and gradient at signed flow qs of an open pipe (pump = 0: resistance r, exponent n, minor
+    loss mk) or a power-function pump (pump = 1: h0 − r·q^n at its speed, see `law_table`).  Scalars only, so a
+    compiled caller passes no arrays (each array argument costs a reference-count pair per call)."""
     q = abs(qs)
-    t = ltype[k]
-    if t == PUMP:
-        m = pump_of_link[k]
-        s = speed[k]
-        h0 = s * s * pump_h0[m]
-        n = pump_n[m]
-        if abs(n - 1.0) < TINY:
-            n = 1.0
-        r = pump_r[m] * s ** (2.0 - n)
+    if pump:
         hgrad = n * r * q ** (n - 1.0) if n != 1.0 else r
         if hgrad < RQTOL:
             hgrad = RQTOL
             return h0 + hgrad * qs, hgrad
         return h0 + hgrad * qs / n, hgrad
-    n = hexp
-    hgrad = n * resist[k] * q ** (n - 1.0) if q > 0.0 else 0.0
+    hgrad = n * r * q ** (n - 1.0) if q > 0.0 else 0.0
     if hgrad < RQTOL:
         hgrad = RQTOL / n
         hloss = hgrad * q
     else:
         hloss = hgrad * q / n
-    mk = km[k]
     if mk > 0.0:
         hloss += mk * q * q
         hgrad += 2.0 * mk * q
     if qs < 0.0:
         hloss = -hloss
     return hloss, hgrad
+
+
+@_njit
+def link_law(k, qs, ltype, resist, km, hexp, pump_of_link, pump_h0, pump_r, pump_n, speed):
+    """EPANET's head loss and gradient of an open pipe / power-function pump at signed flow qs (ft, ft/cfs)."""
+    if ltype[k] == PUMP:
+        m = pump_of_link[k]
+        s = speed[k]
+        n = pump_n[m]
+        if abs(n - 1.0) < TINY:
+            n = 1.0
+        return law_scalar(qs, 1, pump_r[m] * s ** (2.0 - n), n, s * s * pump_h0[m], 0.0)
+    return law_scalar(qs, 0, resist[k], hexp, 0.0, km[k])
+
+
+def law_table(c, pump_of_link: np.ndarray, speed: np.ndarray) -> np.ndarray:
+    """(nl, 5) parameters of `law_scalar` per link (pump flag, r, n, h0, mk) at the given pump speeds."""
+    tab = np.zeros((c.nl, 5))
+    tab[:, 1] = c.resist
+    tab[:, 2] = c.hexp
+    tab[:, 4] = c.km
+    for k in np.flatnonzero(c.ltype == PUMP):
+        m = pump_of_link[k]
+        s = float(speed[k])
+        n = 1.0 if abs(c.pump_n[m] - 1.0) < TINY else float(c.pump_n[m])
+        tab[k] = (1.0, c.pump_r[m] * s ** (2.0 - n), n, s * s * c.pump_h0[m], 0.0)
+    return tab
 
 
 @_njit
