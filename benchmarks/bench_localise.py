@@ -14,12 +14,32 @@ as the pipeline does.  Printed per leak: top pipe, network distance to the true 
 the true pipe's rank, the top candidate's confidence and the confidence mass within 300 m of it; then per H
 the median distance, the count within 300 m, the calibration (Brier score of that mass against "top within
 300 m") and the localisation time.  `--opt key=value` is passed to `localise` (`model_key=value` to
-`fit_pressure_model`).
+`fit_pressure_model`; `area_flow=residual|inflow`, `flows=0|1`, `span_days=3` to the harness: what the
+localiser gets for its demand correction and metered flows, and how many days before the start).
+
+Measured 2026-11-25 (2 cores shared with other work, load average 4-9 through the runs), --hours 2/24, demo
+city 120 days, data sets seed 3 (16 leaks), 4 (16), 5 (30 leaks), 6 (30, generated after the choices below
+were made: held out), 74 leaks in metered DMAs scored; before = localise.py of commit b182fe5 (--impl):
+
+    data            before: median  ≤300 m  mean*   after: median  ≤300 m  mean*   s/leak before/after
+    seeds 3+4+5             291 m   25/48   497            237 m   31/48   390    0.6 / 1.7
+    seed 6 (held out)       309 m   13/26   607            335 m   11/26   542    0.9 / 1.1
+    all 74                  291 m   38/74   536            251 m   42/74   444
+    (* mean of min(d, 2000 m))
+
+Without the demand correction (demand_correct=none, rest as after): 282 m, 40/74; without the metered flows
+(flows=0): 264 m, 43/74.  On seed 6 alone the correction did worse (414 m vs 300 m without): leak by leak the
+differences are large both ways, so 74 leaks tell ±30 m of median apart at best.  Net3 (--leak-scale 10, 20
+leaks, one area): before 3,888 m, 0/20 within 300 m; after 4,129 m, 1/20 — still no better than chance.
+The floor of node-level localisation on these data: the generator puts each leak at an end node of its pipe,
+and picking any pipe at the right node scores ~120-136 m median (midpoint to midpoint); the issue's 150 m needs
+the right node nearly always.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import shutil
 import sys
@@ -101,7 +121,8 @@ def cases(truth: pd.DataFrame, layout: SensorLayout, net, hours: str, inc_m3h: f
     return out
 
 
-def run_case(c: dict, net, graph, frames, layout, flow_res, cfg, **kw) -> dict:
+def run_case(c: dict, net, graph, frames, layout, flow_res, cfg, inflow=None, area_flow="residual", flows=1,
+             span_days=3.0, **kw) -> dict:
     """The pipeline's localisation step for one event (see pipeline.detect_and_localise)."""
     start, det = c["start"], c["det"]
     window = flow_res[c["dma"]].loc[start:det - pd.Timedelta(minutes=cfg.block_min)]
@@ -112,7 +133,14 @@ def run_case(c: dict, net, graph, frames, layout, flow_res, cfg, **kw) -> dict:
     kw = {k: v for k, v in kw.items() if not k.startswith("model_")}
     model = fit_pressure_model(frames["pressure"], layout, start, cfg.block_min, train_days=mk.pop("train_days", 7.0),
                                **mk)
-    span = frames["pressure"].loc[start - pd.Timedelta(days=3):det - pd.Timedelta(seconds=1)]
+    span = frames["pressure"].loc[start - pd.Timedelta(days=span_days):det - pd.Timedelta(seconds=1)]
+    if "area_flow" in inspect.signature(localise).parameters:  # older versions (--impl) do without
+        src = inflow if (area_flow == "inflow" and inflow is not None) else flow_res
+        kw["area_flow"] = src[c["dma"]].loc[span.index[0]:span.index[-1]]
+        if flows and inflow is not None and "flow" in frames:  # the metered flows, by link
+            fr = frames["flow"].rename(columns=layout.flow).loc[span.index[0]:det]
+            kw["flows"] = fr.resample(f"{cfg.block_min}min").mean()
+            kw["area_inflow"] = inflow[c["dma"]].loc[span.index[0]:det]
     cands = localise(net, graph, model, model.residuals(span), q, c["nodes"], top=10_000, **kw)
     el = time.perf_counter() - t
     if not cands:
@@ -170,11 +198,15 @@ def main() -> None:
 
             inflow, demand = area_inputs(frames, layout, net, cfg)
             flow_res, _ = residuals(inflow, cfg, train_end, demand)
+            inflow = inflow.resample(f"{cfg.block_min}min").mean()
         except ImportError:
             from runze.analysis.leaks.detect import dma_inflows
 
-            flow_res, _ = residuals(dma_inflows(frames, layout, net), cfg, train_end)
-        sets.append((Path(data).name, net, NetworkGraph.from_network(net), layout, frames, truth, cfg, flow_res))
+            inflow = dma_inflows(frames, layout, net)
+            flow_res, _ = residuals(inflow, cfg, train_end)
+            inflow = inflow.resample(f"{cfg.block_min}min").mean()
+        sets.append((Path(data).name, net, NetworkGraph.from_network(net), layout, frames, truth, cfg, flow_res,
+                     inflow))
     kw = {}
     for o in args.opt:
         key, val = o.split("=", 1)
@@ -190,13 +222,13 @@ def main() -> None:
     t_all = time.perf_counter()
     for h in args.hours.split(","):
         rows = []
-        for name, net, graph, layout, frames, truth, cfg, flow_res in sets:
+        for name, net, graph, layout, frames, truth, cfg, flow_res, inflow in sets:
             for c in cases(truth, layout, net, h, args.incipient_m3h):
                 if c["dma"] not in flow_res.columns:
                     continue  # an area the detector does not meter
                 if only is not None and c["k"] not in only:
                     continue
-                r = run_case(c, net, graph, frames, layout, flow_res, cfg, **kw)
+                r = run_case(c, net, graph, frames, layout, flow_res, cfg, inflow, **kw)
                 rows.append({**c, **r})
                 print(f"H={h:>5} {name[-6:]} {c['k']:>2} {c['kind']:<9} {c['peak']:5.1f} m3/h q={r['q']:5.2f} "
                       f"{c['dma']:<6} true {c['pipe']:<8} top {r['top']!s:<8} d={r['dist']:7.0f} m rank "

@@ -44,13 +44,14 @@ def base_pressures(net: Network, nodes: Sequence[str], clock_hours: Sequence[flo
 
 
 def leak_response(net: Network, leak_nodes: Sequence[str], leak_m3h: np.ndarray | float, pressure_nodes: Sequence[str],
-                  clock_hours: Sequence[float], base: np.ndarray | None = None
+                  clock_hours: Sequence[float], base: np.ndarray | None = None, flow_links: Sequence[str] = ()
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pressure change (m) at `pressure_nodes` for a leak of about `leak_m3h` at each of `leak_nodes`.
 
     The emitter of each leak is sized from its node's mean leak-free pressure over the hours, so its outflow
     varies with the hour's pressure as a real orifice does.  Returns (dp (n_hours, n_pressure, n_leaks), outflow
-    (n_hours, n_leaks) m³/h, converged (n_hours, n_leaks)).
+    (n_hours, n_leaks) m³/h, converged (n_hours, n_leaks)); with `flow_links`, dp has after its pressure rows
+    one row per link: the change of its flow in m³/h (positive from its first node to its second).
     """
     leak_nodes = list(leak_nodes)
     times = _times(net, clock_hours)
@@ -68,18 +69,24 @@ def leak_response(net: Network, leak_nodes: Sequence[str], leak_m3h: np.ndarray 
     lidx = np.array([col[n] for n in leak_nodes], dtype=np.int64)
     p = res.pressure[:, :, pidx]  # (1 + n_leaks, n_hours, n_pressure)
     dp = np.transpose(p[1:] - p[:1], (1, 2, 0))
+    if len(flow_links):
+        lcol = {k: i for i, k in enumerate(res.link_ids)}
+        f = res.flow[:, :, [lcol[k] for k in flow_links]] * H
+        dp = np.concatenate([dp, np.transpose(f[1:] - f[:1], (1, 2, 0))], axis=1)
     out = res.leak[1:, :, :][np.arange(len(leak_nodes)), :, lidx].T * H  # (n_hours, n_leaks)
     return dp, out, res.converged[1:].T
 
 
 def leak_sensitivity(net: Network, candidates: Sequence[str], pressure_nodes: Sequence[str],
-                     clock_hours: Sequence[float], leak_m3h: float = 1.0) -> np.ndarray:
-    """Pressure change (m) per m³/h of leak at each candidate: (n_hours, n_pressure, n_candidates).
+                     clock_hours: Sequence[float], leak_m3h: float = 1.0, flow_links: Sequence[str] = ()
+                     ) -> np.ndarray:
+    """Pressure change (m) per m³/h of leak at each candidate: (n_hours, n_pressure, n_candidates); with
+    `flow_links`, one more row per link: its flow change per m³/h of leak (dimensionless).
 
     A small leak (`leak_m3h`) keeps the finite difference in the linear range; columns whose solve did not
     converge or whose emitter gave nothing are 0 (such a candidate then explains nothing).
     """
-    dp, out, ok = leak_response(net, candidates, leak_m3h, pressure_nodes, clock_hours)
+    dp, out, ok = leak_response(net, candidates, leak_m3h, pressure_nodes, clock_hours, flow_links=flow_links)
     good = ok & (out > 1e-9)
     return np.where(good[:, None, :], dp / np.where(good, out, 1.0)[:, None, :], 0.0)
 
