@@ -265,3 +265,28 @@ def test_inverse_kernel_closed_pipes_and_pockets(closed_at, pocket):
     full = solve_batch(net, scen, fast=False)
     assert fast.converged.all() and full.converged.all()
     assert np.abs(fast.pressure - full.pressure).max() < 2e-3
+
+
+def test_kernel_with_a_pump_stopped_by_speed_zero():
+    """A pump whose speed is 0 at the solved time (the demo city's default build has some) is closed: the batch
+    kernel's law table must not evaluate its curve (0 ** (2 - n) divided by zero and broke every scenario)."""
+    from runze.hydraulics.batch import BatchEngine
+    from runze.hydraulics.batch_kernel import law_table
+    from runze.hydraulics.compile import PUMP
+    from runze.network.demo_city.build import build_demo_city
+
+    net = build_demo_city()
+    engine = BatchEngine(net)
+    c = engine.c
+    speed = engine.base_state(0).setting.copy()
+    pumps = np.flatnonzero(c.ltype == PUMP)
+    assert pumps.size
+    speed[pumps[0]] = 0.0
+    c.pump_n[engine.lowrank.pump_of_link[pumps[0]]] = 2.5  # an exponent above 2 as well
+    tab = law_table(c, engine.lowrank.pump_of_link, speed)
+    assert np.isfinite(tab).all() and tab[pumps[0], 1] == 0.0
+    node = sorted(net.junctions)[100]
+    for t in (0, 3 * 3600):
+        fast = solve_batch(net, [Scenario(emitters={node: 1e-3})], times=[t])
+        full = solve_batch(net, [Scenario(emitters={node: 1e-3})], times=[t], fast=False)
+        assert fast.ok and np.abs(fast.pressure - full.pressure).max() < 2e-3

@@ -103,7 +103,9 @@ def law_table(c, pump_of_link: np.ndarray, speed: np.ndarray) -> np.ndarray:
         m = pump_of_link[k]
         s = float(speed[k])
         n = 1.0 if abs(c.pump_n[m] - 1.0) < TINY else float(c.pump_n[m])
-        tab[k] = (1.0, c.pump_r[m] * s ** (2.0 - n), n, s * s * c.pump_h0[m], 0.0)
+        # a pump at speed 0 is closed (never evaluated); 0 ** (2 - n) would divide by zero for n > 2
+        r = c.pump_r[m] * s ** (2.0 - n) if s > 0.0 else 0.0
+        tab[k] = (1.0, r, n, s * s * c.pump_h0[m], 0.0)
     return tab
 
 
