@@ -109,3 +109,16 @@ def test_area_events_quiet_without_leaks():
     for seed in (21, 22):
         fine = _residual(120, seed)
         assert area_events(_blocks(fine), cfg, TRAIN_END, fine) == []
+
+
+
+def test_held_path_reports_a_step_once():
+    """The held-level path (6-24 h) sees a step the 2-hour windows already reported, and a day later still
+    sees it in its baseline: neither is a new alarm."""
+    fine = _residual(40, seed=31, demand_sd=3.0, meter_sd=0.6)
+    at = pd.Timestamp("2019-01-25 10:05")
+    fine[fine.index >= at] += 12.0
+    cfg = DetectConfig(burst_held_hours=(6.0, 12.0, 24.0), burst_held_z=5.0)
+    alarms = step_alarms(fine, cfg, TRAIN_END)
+    assert [a["start"] for a in alarms] == [at], [(a["start"], a["z"]) for a in alarms]
+    assert alarms[0]["alarm_at"] - at <= pd.Timedelta(hours=1)

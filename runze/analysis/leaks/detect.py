@@ -41,6 +41,10 @@ class DetectConfig:
     burst_windows: tuple[tuple[int, int], ...] = ((12, 6), (12, 12), (24, 21))
     burst_instant_z: float = 7.5  # ... alarm 30 min after a step this far out in the first window, ...
     burst_z: float = 5.0  # ... or 2 h after one this far out in every window (set on leak-free years)
+    # ... or, for smaller bursts, this many hours after a start sharp enough (first window) whose level held
+    burst_held_hours: tuple[float, ...] = (6.0, 12.0, 24.0)
+    burst_held_sharp_z: float = 3.5
+    burst_held_z: float = 6.0
     burst_refine: int = 3  # samples waited to place the step at its best z
     min_step_sd_m3h: float = 0.05  # floor of the step statistic's spread
     min_burst_m3h: float = 2.0
