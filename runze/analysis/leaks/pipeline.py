@@ -35,6 +35,9 @@ def detect_and_localise(frames: dict[str, pd.DataFrame], layout: SensorLayout, n
     graph = NetworkGraph.from_network(net)
     inflow, demand = area_inputs(frames, layout, net, cfg)
     flow_res, _ = residuals(inflow, cfg, train_end, demand)
+    block = f"{cfg.block_min}min"
+    inflow_blocks = inflow.resample(block).mean()
+    link_flows = frames["flow"].rename(columns=layout.flow) if "flow" in frames else None
     for k, ev in enumerate(events):
         if progress:
             progress(k, len(events))
@@ -56,7 +59,13 @@ def detect_and_localise(frames: dict[str, pd.DataFrame], layout: SensorLayout, n
                                    regressors_outside=set(nodes) if (nodes and cfg.outside_regressors) else None)
         span = frames["pressure"].loc[ev.start - pd.Timedelta(days=3):ev.detected_at - pd.Timedelta(seconds=1)]
         pres = model.residuals(span)
-        ev.candidates = localise(net, graph, model, pres, q, nodes)
+        # the area's inflow residual over the span (the localiser's demand correction) and its metered link flows
+        # against the area's inflow (extra sensors), as bench_localise.py measures them
+        extra = {"area_flow": flow_res[ev.dma].loc[span.index[0]:span.index[-1]]} if ev.dma in flow_res else {}
+        if extra and link_flows is not None and ev.dma in inflow_blocks:
+            extra["flows"] = link_flows.loc[span.index[0]:ev.detected_at].resample(block).mean()
+            extra["area_inflow"] = inflow_blocks[ev.dma].loc[span.index[0]:ev.detected_at]
+        ev.candidates = localise(net, graph, model, pres, q, nodes, **extra)
         ev.pipe = ev.candidates[0]["pipe"] if ev.candidates else None
     return events
 
