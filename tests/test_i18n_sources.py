@@ -38,7 +38,7 @@ def test_no_hard_coded_chinese(path):
     found = [node.lineno for node in ast.walk(tree)
              if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs
              and CJK.search(node.value)]
-    assert not found, f"{path.name}: Chinese text at lines {found}; add it to runze/i18n.py"
+    assert not found, f"{path.name}: Chinese text at lines {found}; add it to the catalogue in runze/i18n/"
 
 
 def test_bilingual_is_chinese_then_english():
