@@ -47,13 +47,18 @@ def test_leak_response_outflow_near_requested_size(city):
     assert np.allclose(out, 8.0, rtol=0.35)  # sized on the mean pressure; it varies with the hour's pressure
 
 
+def _no_regression_model(layout):
+    """Every pressure logger with a zero sensor-from-sensor model: residuals are the readings themselves."""
+    sensors = list(layout.pressure)
+    n = len(sensors)
+    return sensors, PressureModel(sensors, [layout.pressure[s] for s in sensors], np.zeros((n, n)), np.zeros(n), 15)
+
+
 def test_localise_finds_a_synthetic_leak(city):
     """Residuals made from the modelled signature of one node plus sensor noise: the top pipe must touch it."""
     net, layout, dma = city
     nodes = layout.dmas[dma]["nodes"]
-    sensors = list(layout.pressure)
-    n = len(sensors)
-    model = PressureModel(sensors, [layout.pressure[s] for s in sensors], np.zeros((n, n)), np.zeros(n), 15)
+    sensors, model = _no_regression_model(layout)
     graph = NetworkGraph.from_network(net)
     rng = np.random.default_rng(7)
     inner = sorted(p.id for p in net.pipes.values() if p.node1 in nodes and p.node2 in nodes
@@ -65,7 +70,7 @@ def test_localise_finds_a_synthetic_leak(city):
         sig = leak_sensitivity(net, [leak_node], model.nodes, list(CLOCK_HOURS), leak_m3h=size).mean(axis=0)[:, 0]
         index = pd.date_range("2019-03-01", periods=4 * 96, freq="15min")
         q = pd.Series(np.where(np.arange(len(index)) >= 3 * 96, size, 0.0), index=index)
-        res = pd.DataFrame(rng.normal(0, 0.002, (len(index), n)) + np.outer(q.to_numpy(), sig), index=index,
+        res = pd.DataFrame(rng.normal(0, 0.002, (len(index), len(sensors))) + np.outer(q.to_numpy(), sig), index=index,
                            columns=sensors)
         out = localise(net, graph, model, res, q.iloc[3 * 96:], nodes, top=20)
         assert out and abs(sum(c["confidence"] for c in out) - 1.0) < 0.05
@@ -99,9 +104,7 @@ def test_demand_correction_keeps_the_leak_not_the_area_swing(city):
     (`area_flow`) the swing is taken out first and the leak is found again."""
     net, layout, dma = city
     nodes = layout.dmas[dma]["nodes"]
-    sensors = list(layout.pressure)
-    n = len(sensors)
-    model = PressureModel(sensors, [layout.pressure[s] for s in sensors], np.zeros((n, n)), np.zeros(n), 15)
+    sensors, model = _no_regression_model(layout)
     graph = NetworkGraph.from_network(net)
     area = [j for j in nodes if j in net.junctions]
     sig_all = leak_sensitivity(net, area, model.nodes, list(CLOCK_HOURS), leak_m3h=4.0).mean(axis=0)
@@ -118,7 +121,7 @@ def test_demand_correction_keeps_the_leak_not_the_area_swing(city):
         swing_q = np.convolve(rng.normal(0, 1.5, len(index) + 16), np.ones(16) / 4, "valid")[:len(index)]
         swing_q[3 * 96:] += 6.0
         res = pd.DataFrame(np.outer(leak, sig_all[:, col]) + np.outer(swing_q, swing)
-                           + rng.normal(0, 0.001, (len(index), n)), index=index, columns=sensors)
+                           + rng.normal(0, 0.001, (len(index), len(sensors))), index=index, columns=sensors)
         flow = pd.Series(leak + swing_q + rng.normal(0, 0.2, len(index)), index=index)
         q = (flow.iloc[3 * 96:] - flow.iloc[:3 * 96].median()).clip(lower=0.0)
         for out_list, kw in ((hits, {"area_flow": flow}), (raw, {})):

@@ -30,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from runze.hydraulics.compile import CBIG, CLOSED, CVPIPE, PIPE, POWER_FUNC, PUMP, RQTOL, TINY
+from runze.hydraulics.fastkernel import pipe_law
 from runze.hydraulics.ldl import ldl_numeric_rows
 
 try:
@@ -66,18 +67,7 @@ def law_scalar(qs, pump, r, n, h0, mk):
             hgrad = RQTOL
             return h0 + hgrad * qs, hgrad
         return h0 + hgrad * qs / n, hgrad
-    hgrad = n * r * q ** (n - 1.0) if q > 0.0 else 0.0
-    if hgrad < RQTOL:
-        hgrad = RQTOL / n
-        hloss = hgrad * q
-    else:
-        hloss = hgrad * q / n
-    if mk > 0.0:
-        hloss += mk * q * q
-        hgrad += 2.0 * mk * q
-    if qs < 0.0:
-        hloss = -hloss
-    return hloss, hgrad
+    return pipe_law(qs, r, mk, n, q ** (n - 1.0) if q > 0.0 else 0.0)
 
 
 @_njit

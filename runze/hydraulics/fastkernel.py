@@ -20,9 +20,9 @@ CLOSED = 2
 
 
 @_njit
-def _power_pipe(qs, rk, mk, n, qn1):
-    """1/h'(q) and h(q)/h'(q) of one open power-law pipe; qn1 = |q| ** (n - 1) (0 at q = 0).  EPANET's low-flow
-    rule: below RQTOL the gradient is held and the head loss is linear."""
+def pipe_law(qs, rk, mk, n, qn1):
+    """Head loss h(q) and gradient h'(q) of one open power-law pipe at signed flow qs; qn1 = |q| ** (n - 1) (0 at
+    q = 0).  EPANET's low-flow rule: below RQTOL the gradient is held and the head loss is linear."""
     q = abs(qs)
     hgrad = n * rk * qn1
     if hgrad < RQTOL:
@@ -35,6 +35,13 @@ def _power_pipe(qs, rk, mk, n, qn1):
         hgrad += 2.0 * mk * q
     if qs < 0.0:
         hloss = -hloss
+    return hloss, hgrad
+
+
+@_njit
+def _power_pipe(qs, rk, mk, n, qn1):
+    """1/h'(q) and h(q)/h'(q) of one open power-law pipe (`pipe_law`)."""
+    hloss, hgrad = pipe_law(qs, rk, mk, n, qn1)
     return 1.0 / hgrad, hloss / hgrad
 
 
